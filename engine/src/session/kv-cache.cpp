@@ -4,6 +4,7 @@
 
 #include "moe/errors.hpp"
 #include "moe/kernels/fp16.hpp"
+#include "moe/kernels/quant.hpp"
 
 namespace moe {
 
@@ -26,7 +27,6 @@ KvCache::KvCache(const HParams& hp, int n_ctx, KvType type)
   if (type == KvType::Q8_0 && (hd_k_ % 32 != 0 || hd_v_ % 32 != 0))
     throw ConfigError("KV cache type q8_0 needs head dimensions that are multiples of 32 (have " +
                       std::to_string(hd_k_) + "/" + std::to_string(hd_v_) + ")");
-  if (type == KvType::Q8_0) throw ConfigError("KV cache type q8_0 is not available in this build yet");
   k_row_bytes_ = elem_row_bytes(type, k_dim_);
   v_row_bytes_ = elem_row_bytes(type, v_dim_);
   const size_t rows = static_cast<size_t>(hp.n_layer) * static_cast<size_t>(n_ctx);
@@ -49,6 +49,7 @@ void KvCache::store(int layer, int pos, const float* k, const float* v) {
         break;
       }
       case KvType::Q8_0:
+        kern::quantize_row_ref(kern::GgmlType::Q8_0, src, dst, n);
         break;
     }
   };
@@ -67,8 +68,12 @@ const float* KvCache::head(const std::vector<std::byte>& buf, size_t rb, int hd,
       for (int i = 0; i < hd; ++i) tmp[i] = kern::f16_to_f32(src[i]);
       return tmp;
     }
-    case KvType::Q8_0:
-      break;
+    case KvType::Q8_0: {
+      // Invariant: head_dim % 32 == 0 (checked at creation), so a head starts on a block.
+      const size_t blocks_before = static_cast<size_t>(h) * static_cast<size_t>(hd) / 32;
+      kern::dequantize_row(kern::GgmlType::Q8_0, r + blocks_before * 34, tmp, hd);
+      return tmp;
+    }
   }
   return tmp;
 }
