@@ -1,0 +1,19 @@
+#include "commands.hpp"
+
+#include <array>
+
+// One declaration and one table row per subcommand.
+int cmd_version(int argc, char** argv);
+int cmd_isa(int argc, char** argv);
+
+namespace moe::cli {
+
+std::span<const Command> commands() {
+  static const std::array table = {
+      Command{"version", "", "print the version", &cmd_version},
+      Command{"isa", "", "show the SIMD kernel variants this CPU runs and the one chosen", &cmd_isa},
+  };
+  return table;
+}
+
+}  // namespace moe::cli

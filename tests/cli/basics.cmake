@@ -1,0 +1,11 @@
+add_test(NAME cli-version COMMAND moescope-cli --version)
+set_tests_properties(cli-version PROPERTIES LABELS unit
+  PASS_REGULAR_EXPRESSION "^moescope-cli ${PROJECT_VERSION}\n$")
+add_test(NAME cli-help COMMAND moescope-cli --help)
+set_tests_properties(cli-help PROPERTIES LABELS unit PASS_REGULAR_EXPRESSION "commands:\n.*version")
+add_test(NAME cli-unknown-command COMMAND moescope-cli no-such-command)
+set_tests_properties(cli-unknown-command PROPERTIES LABELS unit WILL_FAIL TRUE)
+if(MOESCOPE_BUILD_UI)
+  add_test(NAME gui-version COMMAND moescope --version)
+  set_tests_properties(gui-version PROPERTIES LABELS unit PASS_REGULAR_EXPRESSION "^moescope ${PROJECT_VERSION}\n$")
+endif()
