@@ -32,8 +32,8 @@ Value attr_path(Evaluator& ev, const Value& item, const Value& path) {
 int64_t py_len(Evaluator& ev, const Value& v) {
     switch (v.kind()) {
         case Value::Kind::String: return static_cast<int64_t>(utf8_length(v.str()));
-        case Value::Kind::Array: return static_cast<int64_t>(v.arr().size());
-        case Value::Kind::Object:
+        case Value::Kind::List: return static_cast<int64_t>(v.arr().size());
+        case Value::Kind::Dict:
         case Value::Kind::Namespace: return static_cast<int64_t>(v.obj().size());
         case Value::Kind::Undefined: return 0;
         default: ev.fail("object of type '" + v.type_name() + "' has no len()");

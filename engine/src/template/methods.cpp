@@ -206,7 +206,7 @@ Value list_method(const Value& obj, const std::string& name) {
 
 Value lookup_method(Evaluator& /*ev*/, const Value& obj, const std::string& name) {
     if (obj.is_string()) return string_method(obj.str(), name);
-    if (obj.kind() == Value::Kind::Object) return dict_method(obj, name);
+    if (obj.kind() == Value::Kind::Dict) return dict_method(obj, name);
     if (obj.is_array()) return list_method(obj, name);
     return Value::undefined();
 }

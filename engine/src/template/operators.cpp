@@ -177,11 +177,11 @@ bool Evaluator::contains(const Value& c, const Value& item) {
         case Value::Kind::String:
             if (!item.is_string()) fail("'in <string>' requires string as left operand, not " + item.type_name());
             return c.str().find(item.str()) != std::string::npos;
-        case Value::Kind::Array:
+        case Value::Kind::List:
             for (const auto& v : c.arr())
                 if (values_equal(v, item)) return true;
             return false;
-        case Value::Kind::Object:
+        case Value::Kind::Dict:
         case Value::Kind::Namespace: return item.is_string() && c.obj().find(item.str()) != nullptr;
         case Value::Kind::Undefined: return false;
         default: fail("argument of type '" + c.type_name() + "' is not iterable");
@@ -207,8 +207,8 @@ bool Evaluator::compare(const std::string& op, const Value& a, const Value& b) {
 std::vector<Value> Evaluator::iterate(const Value& v) {
     std::vector<Value> out;
     switch (v.kind()) {
-        case Value::Kind::Array: out = v.arr(); break;
-        case Value::Kind::Object:
+        case Value::Kind::List: out = v.arr(); break;
+        case Value::Kind::Dict:
             for (const auto& e : v.obj().entries()) out.emplace_back(e.first);
             break;
         case Value::Kind::String:

@@ -9,7 +9,7 @@ namespace moe::tmpl {
 namespace {
 
 bool is_sequence(const Value& v) {
-    return v.is_string() || v.is_array() || v.kind() == Value::Kind::Object || v.is_undefined();
+    return v.is_string() || v.is_array() || v.kind() == Value::Kind::Dict || v.is_undefined();
 }
 
 }  // namespace
@@ -27,7 +27,7 @@ bool call_builtin_test(Evaluator& ev, const std::string& name, const Value& v, C
     else if (name == "float") r = v.is_float();
     else if (name == "number") r = v.is_number();
     else if (name == "string") r = v.is_string();
-    else if (name == "mapping") r = v.kind() == Value::Kind::Object;
+    else if (name == "mapping") r = v.kind() == Value::Kind::Dict;
     else if (name == "iterable") r = is_sequence(v);
     else if (name == "sequence") r = is_sequence(v);
     else if (name == "callable") r = v.is_callable();

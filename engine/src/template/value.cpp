@@ -49,11 +49,11 @@ Value::Value(bool b) : kind_(Kind::Bool), b_(b), i_(b ? 1 : 0) {}
 Value::Value(int64_t v) : kind_(Kind::Int), i_(v) {}
 Value::Value(double v) : kind_(Kind::Float), d_(v) {}
 Value::Value(std::string s) : kind_(Kind::String), s_(std::make_shared<const std::string>(std::move(s))) {}
-Value::Value(Array a) : kind_(Kind::Array), a_(std::make_shared<Array>(std::move(a))) {}
+Value::Value(Array a) : kind_(Kind::List), a_(std::make_shared<Array>(std::move(a))) {}
 Value Value::object() { return object(Object{}); }
 Value Value::object(Object o) {
     Value v;
-    v.kind_ = Kind::Object;
+    v.kind_ = Kind::Dict;
     v.o_ = std::make_shared<Object>(std::move(o));
     return v;
 }
@@ -77,8 +77,8 @@ bool Value::truthy() const {
         case Kind::Int: return i_ != 0;
         case Kind::Float: return d_ != 0.0;
         case Kind::String: return !s_->empty();
-        case Kind::Array: return !a_->empty();
-        case Kind::Object: return o_->size() != 0;
+        case Kind::List: return !a_->empty();
+        case Kind::Dict: return o_->size() != 0;
         case Kind::Namespace:
         case Kind::Callable: return true;
     }
@@ -150,7 +150,7 @@ std::string python_string_repr(std::string_view s) {
 std::string Value::repr() const {
     switch (kind_) {
         case Kind::String: return python_string_repr(*s_);
-        case Kind::Array: {
+        case Kind::List: {
             std::string out = "[";
             for (size_t i = 0; i < a_->size(); ++i) {
                 if (i) out += ", ";
@@ -158,7 +158,7 @@ std::string Value::repr() const {
             }
             return out + "]";
         }
-        case Kind::Object: {
+        case Kind::Dict: {
             std::string out = "{";
             bool first = true;
             for (const auto& [k, v] : o_->entries()) {
@@ -181,8 +181,8 @@ std::string Value::to_str() const {
         case Kind::Int: return std::to_string(i_);
         case Kind::Float: return format_python_float(d_);
         case Kind::String: return *s_;
-        case Kind::Array:
-        case Kind::Object: return repr();
+        case Kind::List:
+        case Kind::Dict: return repr();
         case Kind::Namespace: return "<Namespace " + Value::object(*o_).repr() + ">";
         case Kind::Callable: return "<function " + f_->name + ">";
     }
@@ -197,8 +197,8 @@ std::string Value::type_name() const {
         case Kind::Int: return "int";
         case Kind::Float: return "float";
         case Kind::String: return "str";
-        case Kind::Array: return "list";
-        case Kind::Object: return "dict";
+        case Kind::List: return "list";
+        case Kind::Dict: return "dict";
         case Kind::Namespace: return "Namespace";
         case Kind::Callable: return "function";
     }
@@ -215,13 +215,13 @@ bool values_equal(const Value& a, const Value& b) {
         case Value::Kind::Undefined:
         case Value::Kind::None: return true;
         case Value::Kind::String: return a.str() == b.str();
-        case Value::Kind::Array: {
+        case Value::Kind::List: {
             if (a.arr().size() != b.arr().size()) return false;
             for (size_t i = 0; i < a.arr().size(); ++i)
                 if (!values_equal(a.arr()[i], b.arr()[i])) return false;
             return true;
         }
-        case Value::Kind::Object: {
+        case Value::Kind::Dict: {
             if (a.obj().size() != b.obj().size()) return false;
             for (const auto& [k, v] : a.obj().entries()) {
                 const Value* o = b.obj().find(k);
@@ -358,7 +358,7 @@ bool json_dumps(const Value& v, const JsonDumpOptions& opt, std::string& out, in
             return true;
         }
         case Value::Kind::String: json_string(v.str(), opt.ensure_ascii, out); return true;
-        case Value::Kind::Array: {
+        case Value::Kind::List: {
             const Array& a = v.arr();
             if (a.empty()) { out += "[]"; return true; }
             out += '[';
@@ -371,7 +371,7 @@ bool json_dumps(const Value& v, const JsonDumpOptions& opt, std::string& out, in
             out += ']';
             return true;
         }
-        case Value::Kind::Object:
+        case Value::Kind::Dict:
         case Value::Kind::Namespace: {
             std::vector<const std::pair<std::string, Value>*> items;
             for (const auto& e : v.obj().entries()) items.push_back(&e);

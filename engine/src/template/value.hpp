@@ -42,7 +42,7 @@ struct Callable {
 
 class Value {
 public:
-    enum class Kind { Undefined, None, Bool, Int, Float, String, Array, Object, Namespace, Callable };
+    enum class Kind { Undefined, None, Bool, Int, Float, String, List, Dict, Namespace, Callable };
 
     Value() = default;  // undefined
     static Value undefined(std::string hint = {});
@@ -68,8 +68,8 @@ public:
     [[nodiscard]] bool is_float() const { return kind_ == Kind::Float; }
     [[nodiscard]] bool is_number() const { return kind_ == Kind::Int || kind_ == Kind::Float || kind_ == Kind::Bool; }
     [[nodiscard]] bool is_string() const { return kind_ == Kind::String; }
-    [[nodiscard]] bool is_array() const { return kind_ == Kind::Array; }
-    [[nodiscard]] bool is_object() const { return kind_ == Kind::Object || kind_ == Kind::Namespace; }
+    [[nodiscard]] bool is_array() const { return kind_ == Kind::List; }
+    [[nodiscard]] bool is_object() const { return kind_ == Kind::Dict || kind_ == Kind::Namespace; }
     [[nodiscard]] bool is_namespace() const { return kind_ == Kind::Namespace; }
     [[nodiscard]] bool is_callable() const { return kind_ == Kind::Callable; }
 
