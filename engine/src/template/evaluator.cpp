@@ -419,7 +419,7 @@ Value Evaluator::eval(const Expr& e) {
         case Expr::K::Tuple: {
             Array a;
             for (const auto& x : e.args) a.push_back(eval(*x));
-            return Value(std::move(a));
+            return e.k == Expr::K::Tuple ? Value::tuple(std::move(a)) : Value(std::move(a));
         }
         case Expr::K::Dict: {
             Object o;

@@ -219,7 +219,7 @@ bool call_builtin_filter(Evaluator& ev, const std::string& name, const Value& v,
         } else {
             if (!v.is_object()) ev.fail("items filter needs a mapping, got " + v.type_name());
             Array out;
-            for (const auto& [k, x] : v.obj().entries()) out.emplace_back(Array{Value(k), x});
+            for (const auto& [k, x] : v.obj().entries()) out.push_back(Value::tuple(Array{Value(k), x}));
             r = Value(std::move(out));
         }
     } else if (name == "dictsort") {
@@ -229,7 +229,7 @@ bool call_builtin_filter(Evaluator& ev, const std::string& name, const Value& v,
         bool rev = a.get(2, "reverse").truthy();
         size_t col = by.is_string() && by.str() == "value" ? 1 : 0;
         std::vector<Value> pairs;
-        for (const auto& [k, x] : v.obj().entries()) pairs.emplace_back(Array{Value(k), x});
+        for (const auto& [k, x] : v.obj().entries()) pairs.push_back(Value::tuple(Array{Value(k), x}));
         r = Value(sorted(ev, std::move(pairs), rev, cs, Value(static_cast<int64_t>(col))));
     } else if (name == "selectattr" || name == "rejectattr") r = select_items(ev, v, a, true, name == "selectattr");
     else if (name == "select" || name == "reject") r = select_items(ev, v, a, false, name == "select");
@@ -251,7 +251,11 @@ bool call_builtin_filter(Evaluator& ev, const std::string& name, const Value& v,
             for (const auto& item : ev.iterate(v)) out.push_back(ev.apply_filter(filter, item, fargs));
         }
         r = Value(std::move(out));
-    } else if (name == "attr") r = ev.get_attr(v, a.get(0, "name").to_str());
+    } else if (name == "attr") {
+        // Jinja2's attr() is getattr only: dict keys are not attributes.
+        std::string attr = a.get(0, "name").to_str();
+        r = v.kind() == Value::Kind::Dict ? lookup_method(ev, v, attr) : ev.get_attr(v, attr);
+    }
     else if (name == "int") r = to_int(v, a.get(0, "default"));
     else if (name == "float") r = to_float(v, a.get(0, "default"));
     else if (name == "abs") {

@@ -145,7 +145,7 @@ Value dict_method(const Value& obj, const std::string& name) {
     if (name == "items") {
         return make([obj](Evaluator& e, CallArgs&) -> Value {
             Array out;
-            for (const auto& [k, v] : obj.obj().entries()) out.emplace_back(Array{Value(k), v});
+            for (const auto& [k, v] : obj.obj().entries()) out.push_back(Value::tuple(Array{Value(k), v}));
             e.charge(out.size() / 16);
             return Value(std::move(out));
         });

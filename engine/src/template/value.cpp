@@ -50,6 +50,11 @@ Value::Value(int64_t v) : kind_(Kind::Int), i_(v) {}
 Value::Value(double v) : kind_(Kind::Float), d_(v) {}
 Value::Value(std::string s) : kind_(Kind::String), s_(std::make_shared<const std::string>(std::move(s))) {}
 Value::Value(Array a) : kind_(Kind::List), a_(std::make_shared<Array>(std::move(a))) {}
+Value Value::tuple(Array a) {
+    Value v(std::move(a));
+    v.tuple_ = true;
+    return v;
+}
 Value Value::object() { return object(Object{}); }
 Value Value::object(Object o) {
     Value v;
@@ -151,12 +156,13 @@ std::string Value::repr() const {
     switch (kind_) {
         case Kind::String: return python_string_repr(*s_);
         case Kind::List: {
-            std::string out = "[";
+            std::string out = tuple_ ? "(" : "[";
             for (size_t i = 0; i < a_->size(); ++i) {
                 if (i) out += ", ";
                 out += (*a_)[i].repr();
             }
-            return out + "]";
+            if (tuple_ && a_->size() == 1) out += ",";
+            return out + (tuple_ ? ")" : "]");
         }
         case Kind::Dict: {
             std::string out = "{";

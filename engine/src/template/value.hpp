@@ -55,6 +55,8 @@ public:
     Value(const char* s) : Value(std::string(s)) {}
     Value(std::string_view s) : Value(std::string(s)) {}
     Value(Array a);
+    // A Python tuple: a list that prints with parentheses (dict items, `(a, b)` literals).
+    static Value tuple(Array a);
     static Value object();
     static Value object(Object o);
     static Value namespace_object();
@@ -69,6 +71,7 @@ public:
     [[nodiscard]] bool is_number() const { return kind_ == Kind::Int || kind_ == Kind::Float || kind_ == Kind::Bool; }
     [[nodiscard]] bool is_string() const { return kind_ == Kind::String; }
     [[nodiscard]] bool is_array() const { return kind_ == Kind::List; }
+    [[nodiscard]] bool is_tuple() const { return kind_ == Kind::List && tuple_; }
     [[nodiscard]] bool is_object() const { return kind_ == Kind::Dict || kind_ == Kind::Namespace; }
     [[nodiscard]] bool is_namespace() const { return kind_ == Kind::Namespace; }
     [[nodiscard]] bool is_callable() const { return kind_ == Kind::Callable; }
@@ -93,6 +96,7 @@ public:
 private:
     Kind kind_ = Kind::Undefined;
     bool b_ = false;
+    bool tuple_ = false;
     int64_t i_ = 0;
     double d_ = 0.0;
     std::shared_ptr<const std::string> s_;
