@@ -54,7 +54,7 @@ void Evaluator::fail(const std::string& msg) const {
 }
 
 void Evaluator::fail_undefined(const Value& v) const {
-    fail(v.hint().empty() ? std::string("value is undefined") : v.hint());
+    fail(v.hint().empty() ? std::string("value is undefined") : std::string(v.hint()));
 }
 
 void Evaluator::charge(uint64_t units) {
@@ -170,26 +170,45 @@ void Evaluator::exec_set(const Node& n, const Value& v) {
     assign_targets(n.targets, v);
 }
 
-Value Evaluator::make_loop_object(const std::vector<Value>& items, size_t i, int depth) {
+namespace {
+
+// Layout of the `loop` object; make_loop_object and update_loop_object agree on it.
+enum LoopField : size_t { kIndex, kIndex0, kRevindex, kRevindex0, kFirst, kLast, kLength, kDepth, kDepth0, kPrev, kNext, kCycle };
+
+}  // namespace
+
+Value Evaluator::make_loop_object(const std::vector<Value>& items, size_t, int depth) {
     Object o;
-    auto n = static_cast<int64_t>(items.size());
-    auto idx = static_cast<int64_t>(i);
-    o.set("index", Value(idx + 1));
-    o.set("index0", Value(idx));
-    o.set("revindex", Value(n - idx));
-    o.set("revindex0", Value(n - idx - 1));
-    o.set("first", Value(i == 0));
-    o.set("last", Value(idx == n - 1));
-    o.set("length", Value(n));
+    for (const char* name : {"index", "index0", "revindex", "revindex0", "first", "last", "length"}) o.set(name, Value());
     o.set("depth", Value(depth));
     o.set("depth0", Value(depth - 1));
-    if (i > 0) o.set("previtem", items[i - 1]);
-    if (idx + 1 < n) o.set("nextitem", items[i + 1]);
-    o.set("cycle", Value::callable("loop.cycle", [i](Evaluator& ev, CallArgs& a) -> Value {
+    o.set("previtem", Value());
+    o.set("nextitem", Value());
+    o.set("length", Value(static_cast<int64_t>(items.size())));
+    auto index = std::make_shared<size_t>(0);
+    o.set("cycle", Value::callable("loop.cycle", [index](Evaluator& ev, CallArgs& a) -> Value {
         if (a.pos.empty()) ev.fail("no items for cycling given");
-        return a.pos[i % a.pos.size()];
+        return a.pos[*index % a.pos.size()];
     }));
-    return Value::object(std::move(o));
+    Value loop = Value::object(std::move(o));
+    loop_cycle_index_ = index;
+    return loop;
+}
+
+// One `loop` object per for-loop, updated in place: allocating a fresh one per iteration
+// dominated the cost of large loops.
+void Evaluator::update_loop_object(Value& loop, const std::vector<Value>& items, size_t i) {
+    Object& o = loop.obj();
+    auto n = static_cast<int64_t>(items.size());
+    auto idx = static_cast<int64_t>(i);
+    o.value_at(kIndex) = Value(idx + 1);
+    o.value_at(kIndex0) = Value(idx);
+    o.value_at(kRevindex) = Value(n - idx);
+    o.value_at(kRevindex0) = Value(n - idx - 1);
+    o.value_at(kFirst) = Value(i == 0);
+    o.value_at(kLast) = Value(idx == n - 1);
+    o.value_at(kPrev) = i > 0 ? items[i - 1] : Value::undefined("there is no previous item");
+    o.value_at(kNext) = idx + 1 < n ? items[i + 1] : Value::undefined("there is no next item");
 }
 
 void Evaluator::exec_for(const Node& n, std::string& out) {
@@ -199,38 +218,44 @@ void Evaluator::exec_for(const Node& n, std::string& out) {
     std::vector<Value> items = iterate(seq);
     if (n.cond) {
         std::vector<Value> kept;
-        for (const auto& item : items) {
-            if (++loop_iterations_ > limits_.max_loop_iterations) fail("loop iteration limit exceeded");
-            frames_.push_back(Frame{});
-            bool keep = false;
-            try {
-                assign_targets(n.targets, item);
-                keep = eval(*n.cond).truthy();
-            } catch (...) {
-                frames_.pop_back();
-                throw;
-            }
-            frames_.pop_back();
-            if (keep) kept.push_back(item);
-        }
-        items = std::move(kept);
-    }
-    for (size_t i = 0; i < items.size(); ++i) {
-        if (++loop_iterations_ > limits_.max_loop_iterations) fail("loop iteration limit exceeded");
         frames_.push_back(Frame{});
-        Flow f = Flow::Normal;
         try {
-            assign_targets(n.targets, items[i]);
-            assign("loop", make_loop_object(items, i, 1));
-            f = exec_body(n.body, out);
+            for (const auto& item : items) {
+                if (++loop_iterations_ > limits_.max_loop_iterations) fail("loop iteration limit exceeded");
+                frames_.back().vars.clear();
+                assign_targets(n.targets, item);
+                if (eval(*n.cond).truthy()) kept.push_back(item);
+            }
         } catch (...) {
             frames_.pop_back();
             throw;
         }
         frames_.pop_back();
-        if (f == Flow::Break) break;
+        items = std::move(kept);
     }
-    if (items.empty()) exec_body(n.else_body, out);
+    if (items.empty()) {
+        exec_body(n.else_body, out);
+        return;
+    }
+    Value loop = make_loop_object(items, 0, 1);
+    auto cycle_index = loop_cycle_index_;
+    frames_.push_back(Frame{});
+    try {
+        for (size_t i = 0; i < items.size(); ++i) {
+            if (++loop_iterations_ > limits_.max_loop_iterations) fail("loop iteration limit exceeded");
+            // Each iteration starts with fresh locals, like Jinja2's per-iteration scope.
+            frames_.back().vars.clear();
+            update_loop_object(loop, items, i);
+            *cycle_index = i;
+            assign_targets(n.targets, items[i]);
+            assign("loop", loop);
+            if (exec_body(n.body, out) == Flow::Break) break;
+        }
+    } catch (...) {
+        frames_.pop_back();
+        throw;
+    }
+    frames_.pop_back();
 }
 
 Value Evaluator::make_macro(const Node& n) {
@@ -260,7 +285,7 @@ Value Evaluator::make_macro(const Node& n) {
                 ev.assign(p.name, v);
             }
             Array varargs(args.pos.begin() + static_cast<std::ptrdiff_t>(std::min(next_pos, args.pos.size())), args.pos.end());
-            ev.assign("varargs", Value(std::move(varargs)));
+            ev.assign("varargs", Value::tuple(std::move(varargs)));
             Object kwargs;
             for (const auto& [k, kv] : args.kw) {
                 bool is_param = false;

@@ -4,6 +4,7 @@
 // output size.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -71,6 +72,7 @@ private:
     void exec_set(const Node& n, const Value& v);
     Value make_macro(const Node& n);
     Value make_loop_object(const std::vector<Value>& items, size_t i, int depth);
+    void update_loop_object(Value& loop, const std::vector<Value>& items, size_t i);
 
     Value eval(const Expr& e);
     Value eval_call(const Expr& e);
@@ -98,6 +100,7 @@ private:
     uint64_t loop_iterations_ = 0;
     uint64_t work_ = 0;
     size_t output_bytes_ = 0;
+    std::shared_ptr<size_t> loop_cycle_index_;
 };
 
 // Builtin tables (filters.cpp, tests.cpp, methods.cpp).

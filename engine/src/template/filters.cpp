@@ -268,7 +268,8 @@ bool call_builtin_filter(Evaluator& ev, const std::string& name, const Value& v,
         std::string method = a.has(1, "method") ? a.get(1, "method").to_str() : "common";
         double p = std::pow(10.0, static_cast<double>(std::clamp<int64_t>(prec.is_int() ? prec.as_int() : 0, -300, 300)));
         double x = v.as_double() * p;
-        x = method == "ceil" ? std::ceil(x) : method == "floor" ? std::floor(x) : std::round(x);
+        // Python's round(): halves go to the even neighbour (nearbyint under the default mode).
+        x = method == "ceil" ? std::ceil(x) : method == "floor" ? std::floor(x) : std::nearbyint(x);
         r = Value(x / p);
     } else if (name == "indent") {
         r = Value(indent_text(v.to_str(), a.get(0, "width"), a.get(1, "first").truthy(), a.get(2, "blank").truthy()));

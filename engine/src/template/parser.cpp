@@ -95,7 +95,11 @@ private:
         while (true) {
             const Token& t = cur();
             if (t.kind == Tok::Eof) {
-                if (ends.size() != 0) fail(t, "unexpected end of template, expected '" + std::string(*ends.begin()) + "'");
+                if (ends.size() != 0) {
+                    std::string expected;
+                    for (auto e : ends) expected += (expected.empty() ? "'" : " or '") + std::string(e) + "'";
+                    fail(t, "unexpected end of template, expected " + expected);
+                }
                 return body;
             }
             if (t.kind == Tok::Data) {

@@ -26,6 +26,8 @@ void Object::set(const std::string& key, Value v) {
     entries_.emplace_back(key, std::move(v));
 }
 
+Value& Object::value_at(size_t i) { return entries_[i].second; }
+
 bool Object::erase(std::string_view key) {
     auto it = index_.find(std::string(key));
     if (it == index_.end()) return false;
@@ -37,7 +39,7 @@ bool Object::erase(std::string_view key) {
 
 Value Value::undefined(std::string hint) {
     Value v;
-    v.hint_ = std::move(hint);
+    if (!hint.empty()) v.s_ = std::make_shared<const std::string>(std::move(hint));
     return v;
 }
 Value Value::none() {

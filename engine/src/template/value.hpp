@@ -28,6 +28,8 @@ public:
     bool erase(std::string_view key);
     [[nodiscard]] size_t size() const { return entries_.size(); }
     [[nodiscard]] const std::vector<std::pair<std::string, Value>>& entries() const { return entries_; }
+    // Entry `i` in insertion order (for updating a known layout in place).
+    Value& value_at(size_t i);
 
 private:
     std::vector<std::pair<std::string, Value>> entries_;
@@ -84,7 +86,7 @@ public:
     [[nodiscard]] Object& obj() const { return *o_; }
     [[nodiscard]] const Callable& fn() const { return *f_; }
     // For undefined values: the expression that produced it, for "'x' is undefined" messages.
-    [[nodiscard]] const std::string& hint() const { return hint_; }
+    [[nodiscard]] std::string_view hint() const { return kind_ == Kind::Undefined && s_ ? std::string_view(*s_) : std::string_view(); }
 
     [[nodiscard]] bool truthy() const;
     // Python str(): what `{{ x }}` prints.
@@ -102,8 +104,7 @@ private:
     std::shared_ptr<const std::string> s_;
     std::shared_ptr<Array> a_;
     std::shared_ptr<Object> o_;
-    std::shared_ptr<const Callable> f_;
-    std::string hint_;
+    std::shared_ptr<const Callable> f_;  // s_ holds the hint of an undefined value
 };
 
 // Python ==, with 1 == 1.0 == True and deep comparison of containers.
