@@ -144,6 +144,7 @@ class TestModelConformance : public QObject {
     const Criteria cr = criteria_for(meta->at("weight_type").get<std::string>());
     auto m = get_model(f);
     QCOMPARE(m->hp.n_vocab, ref.n_vocab);
+    QCOMPARE(tokenize(*m, ref.prompt, true, true), ref.tokens);
     const PromptResult r = run_prompt(*m, m, ref, cr);
     const double kl = r.kl_sum / r.rows;
     qInfo("%-22s %-8s NMSE %.3g  KL %.3g  top1 %d/%d  greedy %d/32 (required %d)%s", f.c_str(),

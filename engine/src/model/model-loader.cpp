@@ -102,6 +102,13 @@ std::shared_ptr<const Model> load_model(const std::filesystem::path& path, const
   }
   m->experts = std::make_unique<MappedExpertSource>(m->weights);
 
+  if (f.has("tokenizer.ggml.model")) m->tokenizer = std::make_unique<Tokenizer>(f);
+  {
+    ResolvedChatTemplate rt = resolve_chat_template(f.opt_string("tokenizer.chat_template"));
+    m->chat_template = std::make_unique<ChatTemplate>(std::move(rt.chat_template));
+    m->chat_template_note = rt.note;
+  }
+
   if (opts.n_threads < 0) throw ConfigError("n_threads must be >= 0, got " + std::to_string(opts.n_threads));
   m->n_threads = opts.n_threads > 0 ? opts.n_threads : default_threads();
   m->arena_ = std::make_unique<tbb::task_arena>(m->n_threads);

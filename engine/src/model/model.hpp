@@ -10,13 +10,13 @@
 #include "model/arch.hpp"
 #include "model/hparams.hpp"
 #include "model/weights.hpp"
+#include "moe/chat-template.hpp"
 #include "moe/engine.hpp"
 #include "moe/gguf.hpp"
+#include "moe/tokenizer.hpp"
 #include "moe/expert-source.hpp"
 
 namespace moe {
-
-class Tokenizer;
 
 class Model {
  public:
@@ -27,6 +27,9 @@ class Model {
   ModelInfo info;
   std::unique_ptr<ExpertSource> experts;
   int n_threads = 1;
+  std::unique_ptr<const Tokenizer> tokenizer;       // null when the file has no tokenizer.ggml.*
+  std::unique_ptr<const ChatTemplate> chat_template;  // the model's, or ChatML
+  std::string chat_template_note;                  // why ChatML is used, when it is
 
   // All compute parallelism runs inside this arena (the only threads the engine creates).
   // task_arena::execute is not const; the arena is shared state by design.
