@@ -21,8 +21,23 @@ size_t activation_row_bytes(GgmlType w, int64_t n) noexcept {
 }
 
 void prepare_activation(GgmlType w, const float* x, std::byte* xq, int64_t n) {
-  const GgmlType a = activation_type(w);
-  if (a != GgmlType::F32) kern::quantize_activation_ref(a, x, xq, n);
+  const auto& k = kern::kernels();
+  const auto un = static_cast<size_t>(n);
+  // The SIMD table's 8-bit quantizers come with its quantized fast paths; until a type has
+  // one, the scalar reference (bit-exact with ggml) prepares its activations.
+  if (!k.has_fast_path(w)) {
+    if (activation_type(w) != GgmlType::F32) kern::quantize_activation_ref(activation_type(w), x, xq, n);
+    return;
+  }
+  // Invariant: xq rows are sized by activation_row_bytes and 2-byte aligned (64-byte slack).
+  switch (activation_type(w)) {
+    case GgmlType::F32: break;
+    case GgmlType::F16: k.f32_to_f16(x, reinterpret_cast<uint16_t*>(xq), un); break;
+    case GgmlType::BF16: k.f32_to_bf16(x, reinterpret_cast<uint16_t*>(xq), un); break;
+    case GgmlType::Q8_0: k.quantize_q8_0(x, xq, un); break;
+    case GgmlType::Q8_K: k.quantize_q8_K(x, xq, un); break;
+    default: kern::quantize_activation_ref(activation_type(w), x, xq, n); break;
+  }
 }
 
 float row_dot(GgmlType w, const std::byte* row, const float* x, const std::byte* xq, int64_t n) {
