@@ -35,6 +35,7 @@ struct ModelInfo {
   uint64_t params_total = 0, params_active = 0;  // active = per token (attention + router + k experts)
   uint64_t file_bytes = 0;
   bool has_chat_template = false;
+  int n_threads = 0;  // threads of the model's task arena
 };
 
 std::shared_ptr<const Model> load_model(const std::filesystem::path& path, const LoadOptions& opts = {},

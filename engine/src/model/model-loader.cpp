@@ -113,6 +113,7 @@ std::shared_ptr<const Model> load_model(const std::filesystem::path& path, const
   m->n_threads = opts.n_threads > 0 ? opts.n_threads : default_threads();
   m->arena_ = std::make_unique<tbb::task_arena>(m->n_threads);
   fill_info(*m);
+  m->info.n_threads = m->n_threads;
   if (progress && !progress(1.0f)) throw CancelledError(f.name() + ": loading cancelled");
   return m;
 }
