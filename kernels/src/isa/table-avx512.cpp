@@ -3,6 +3,7 @@
 #include <immintrin.h>
 
 #include "simd/make-table.hpp"
+#include "simd/qops-x86.hpp"
 
 namespace moe::kern {
 
@@ -30,6 +31,13 @@ struct Conv<Avx512> {
     // Integer rounding rather than vcvtneps2bf16, which flushes denormals (not bit-exact).
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), _mm512_cvtepi32_epi16(bf16_round_bits<Avx512>(v)));
   }
+};
+
+// Integer dot products for the quantized types; the GEMM tile is 4 rows x 4 tokens
+// (32 vector registers).
+template <>
+struct QuantOps<Avx512> : X86QuantOps<Avx512, true> {
+  static constexpr size_t gemm_rows = 4;
 };
 
 }  // namespace simd
