@@ -54,7 +54,7 @@ struct GgufLayout {
   std::vector<size_t> kv_value_offsets;   // start of each value's type field
   std::vector<size_t> tensor_info_offsets;
   size_t tensor_infos_end = 0;            // end of the last tensor info = start of padding
-  size_t data_offset = 0;                 // start of the data section (aligned)
+  size_t data_offset = 0;                 // start of the data section (aligned; = file end without tensors)
   std::vector<size_t> tensor_data_offsets;  // absolute offset of each tensor's bytes
   size_t file_size = 0;
 };

@@ -261,7 +261,8 @@ std::vector<std::byte> GgufWriter::to_bytes(GgufLayout* layout) const {
     o.put<uint64_t>(rel[i]);
   }
   l.tensor_infos_end = o.size();
-  o.pad_to(alignment_);
+  // Without tensors llama.cpp writes no padding (its vocabulary files end right here).
+  if (!tensors_.empty()) o.pad_to(alignment_);
   l.data_offset = o.size();
   for (size_t i = 0; i < tensors_.size(); ++i) {
     o.pad_to(alignment_);
