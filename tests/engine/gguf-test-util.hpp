@@ -93,6 +93,7 @@ inline moe::GgufWriter sample_writer() {
   using moe::GgufType;
   moe::GgufWriter w;
   w.set("general.architecture", V::string("qwen2moe"));
+  w.set_alignment(32);
   w.set("general.name", V::string("sample \xc3\xa9\xe2\x86\x92 model"));
   w.set("test.u8", V::u8(200));
   w.set("test.i8", V::i8(-100));

@@ -241,8 +241,8 @@ void GgufFile::parse() {
   const size_t data_size = bytes_.size() - data_offset_;
   for (TensorInfo& t : tensors_) {
     if (t.offset > data_size || t.nbytes > data_size - t.offset)
-      throw GgufError(name_ + ": tensor '" + printable(t.name) + "': data [" + std::to_string(t.offset) + ", " +
-                      std::to_string(t.offset + t.nbytes) + ") lies outside the data section of " +
+      throw GgufError(name_ + ": tensor '" + printable(t.name) + "': data at offset " + std::to_string(t.offset) +
+                      " (" + std::to_string(t.nbytes) + " bytes) lies outside the data section of " +
                       std::to_string(data_size) + " bytes (file truncated?)");
     // Invariant: offset + nbytes <= data_size, so the pointer stays inside the mapping.
     t.data = bytes_.data() + data_offset_ + t.offset;
@@ -252,14 +252,14 @@ void GgufFile::parse() {
   // file would otherwise alias one weight onto another.
   std::vector<size_t> order(tensors_.size());
   std::iota(order.begin(), order.end(), size_t{0});
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return tensors_[a].offset < tensors_[b].offset; });
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return tensors_[a].offset < tensors_[b].offset; });
   for (size_t k = 1; k < order.size(); ++k) {
     const TensorInfo& prev = tensors_[order[k - 1]];
     const TensorInfo& cur = tensors_[order[k]];
     if (cur.offset < prev.offset + prev.nbytes)
-      throw GgufError(name_ + ": tensor '" + printable(cur.name) + "': data [" + std::to_string(cur.offset) + ", " +
-                      std::to_string(cur.offset + cur.nbytes) + ") overlaps tensor '" + printable(prev.name) +
-                      "' [" + std::to_string(prev.offset) + ", " + std::to_string(prev.offset + prev.nbytes) + ")");
+      throw GgufError(name_ + ": tensor '" + printable(cur.name) + "': data at offset " + std::to_string(cur.offset) +
+                      " (" + std::to_string(cur.nbytes) + " bytes) overlaps tensor '" + printable(prev.name) +
+                      "' at offset " + std::to_string(prev.offset) + " (" + std::to_string(prev.nbytes) + " bytes)");
   }
 }
 
