@@ -5,6 +5,7 @@
 // One declaration and one table row per subcommand.
 int cmd_version(int argc, char** argv);
 int cmd_isa(int argc, char** argv);
+int cmd_inspect(int argc, char** argv);
 
 namespace moe::cli {
 
@@ -12,6 +13,7 @@ std::span<const Command> commands() {
   static const std::array table = {
       Command{"version", "", "print the version", &cmd_version},
       Command{"isa", "", "show the SIMD kernel variants this CPU runs and the one chosen", &cmd_isa},
+      Command{"inspect", "MODEL [--json]", "show a model's architecture, tokenizer, tensors and parameter counts", &cmd_inspect},
   };
   return table;
 }
