@@ -6,6 +6,8 @@
 int cmd_version(int argc, char** argv);
 int cmd_isa(int argc, char** argv);
 int cmd_inspect(int argc, char** argv);
+int cmd_tokenize(int argc, char** argv);
+int cmd_detokenize(int argc, char** argv);
 
 namespace moe::cli {
 
@@ -14,6 +16,8 @@ std::span<const Command> commands() {
       Command{"version", "", "print the version", &cmd_version},
       Command{"isa", "", "show the SIMD kernel variants this CPU runs and the one chosen", &cmd_isa},
       Command{"inspect", "MODEL [--json]", "show a model's architecture, tokenizer, tensors and parameter counts", &cmd_inspect},
+      Command{"tokenize", "MODEL (--text STR | --file F) [--ids]", "tokenize text with a model's tokenizer", &cmd_tokenize},
+      Command{"detokenize", "MODEL ID...", "print the text of token ids", &cmd_detokenize},
   };
   return table;
 }
