@@ -57,6 +57,11 @@ Value Value::tuple(Array a) {
     v.tuple_ = true;
     return v;
 }
+Value Value::markup(std::string s) {
+    Value v(std::move(s));
+    v.tuple_ = true;
+    return v;
+}
 Value Value::object() { return object(Object{}); }
 Value Value::object(Object o) {
     Value v;
@@ -151,6 +156,22 @@ std::string python_string_repr(std::string_view s) {
         }
     }
     out += q;
+    return out;
+}
+
+std::string html_escape(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (char c : s) {
+        switch (c) {
+            case '&': out += "&amp;"; break;
+            case '<': out += "&lt;"; break;
+            case '>': out += "&gt;"; break;
+            case '"': out += "&#34;"; break;
+            case '\'': out += "&#39;"; break;
+            default: out += c;
+        }
+    }
     return out;
 }
 

@@ -59,6 +59,9 @@ public:
     Value(Array a);
     // A Python tuple: a list that prints with parentheses (dict items, `(a, b)` literals).
     static Value tuple(Array a);
+    // A markupsafe.Markup string (`|safe`, `|escape`): `+` with a plain string HTML-escapes
+    // the plain side, as Hugging Face's Jinja2 environment does.
+    static Value markup(std::string s);
     static Value object();
     static Value object(Object o);
     static Value namespace_object();
@@ -74,6 +77,7 @@ public:
     [[nodiscard]] bool is_string() const { return kind_ == Kind::String; }
     [[nodiscard]] bool is_array() const { return kind_ == Kind::List; }
     [[nodiscard]] bool is_tuple() const { return kind_ == Kind::List && tuple_; }
+    [[nodiscard]] bool is_markup() const { return kind_ == Kind::String && tuple_; }
     [[nodiscard]] bool is_object() const { return kind_ == Kind::Dict || kind_ == Kind::Namespace; }
     [[nodiscard]] bool is_namespace() const { return kind_ == Kind::Namespace; }
     [[nodiscard]] bool is_callable() const { return kind_ == Kind::Callable; }
@@ -101,7 +105,7 @@ public:
 private:
     // Kept small (32 bytes): templates build lists of thousands of values.
     Kind kind_ = Kind::Undefined;
-    bool tuple_ = false;
+    bool tuple_ = false;  // List: tuple; String: Markup
     union {
         int64_t i_ = 0;  // Int, Bool (0/1)
         double d_;       // Float
@@ -118,6 +122,8 @@ int values_compare(const Value& a, const Value& b, bool& ok);
 
 std::string format_python_float(double d);
 std::string python_string_repr(std::string_view s);
+// markupsafe.escape: & < > " ' as entities.
+std::string html_escape(std::string_view s);
 
 // UTF-8 helpers: Python strings index by code point.
 std::vector<std::string_view> utf8_chars(std::string_view s);
