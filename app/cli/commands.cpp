@@ -8,6 +8,7 @@ int cmd_isa(int argc, char** argv);
 int cmd_inspect(int argc, char** argv);
 int cmd_tokenize(int argc, char** argv);
 int cmd_detokenize(int argc, char** argv);
+int cmd_render_template(int argc, char** argv);
 
 namespace moe::cli {
 
@@ -18,6 +19,7 @@ std::span<const Command> commands() {
       Command{"inspect", "MODEL [--json]", "show a model's architecture, tokenizer, tensors and parameter counts", &cmd_inspect},
       Command{"tokenize", "MODEL (--text STR | --file F) [--ids]", "tokenize text with a model's tokenizer", &cmd_tokenize},
       Command{"detokenize", "MODEL ID...", "print the text of token ids", &cmd_detokenize},
+      Command{"render-template", "(MODEL | --template FILE) --messages FILE.json [...]", "render a chat template for a conversation", &cmd_render_template},
   };
   return table;
 }
