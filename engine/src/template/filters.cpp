@@ -130,21 +130,6 @@ Value to_float(const Value& v, const Value& dflt) {
     return fallback;
 }
 
-std::string html_escape(const std::string& s) {
-    std::string out;
-    for (char c : s) {
-        switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&#34;"; break;
-            case '\'': out += "&#39;"; break;
-            default: out += c;
-        }
-    }
-    return out;
-}
-
 }  // namespace
 
 std::string tojson_string(Evaluator& ev, const Value& v, CallArgs& a, size_t first) {
@@ -180,11 +165,12 @@ bool call_builtin_filter(Evaluator& ev, const std::string& name, const Value& v,
     else if (name == "lower") r = Value(ascii_lower(v.to_str()));
     else if (name == "title") r = Value(py_title(v.to_str()));
     else if (name == "capitalize") r = Value(py_capitalize(v.to_str()));
-    else if (name == "safe") r = v;
+    else if (name == "safe") r = v.is_markup() ? v : Value::markup(v.to_str());
     else if (name == "list") {
         Array out = ev.iterate(v);
         r = Value(std::move(out));
-    } else if (name == "escape" || name == "e" || name == "forceescape") r = Value(html_escape(v.to_str()));
+    } else if (name == "escape" || name == "e") r = v.is_markup() ? v : Value::markup(html_escape(v.to_str()));
+    else if (name == "forceescape") r = Value::markup(html_escape(v.to_str()));
     else if (name == "replace") {
         Value from = a.get(0, "old"), to = a.get(1, "new"), count = a.get(2, "count");
         try {

@@ -84,6 +84,11 @@ Value Evaluator::binary(const std::string& op, const Value& a, const Value& b) {
         if (a.is_string() && b.is_string()) {
             if (a.str().size() + b.str().size() > limits_.max_output_bytes) fail("string too large");
             charge((a.str().size() + b.str().size()) / 16);
+            if (a.is_markup() || b.is_markup()) {
+                // Markup + str escapes the plain operand (markupsafe semantics).
+                return Value::markup((a.is_markup() ? a.str() : html_escape(a.str())) +
+                                     (b.is_markup() ? b.str() : html_escape(b.str())));
+            }
             return Value(a.str() + b.str());
         }
         if (a.is_array() && b.is_array()) {

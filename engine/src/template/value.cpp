@@ -39,7 +39,7 @@ bool Object::erase(std::string_view key) {
 
 Value Value::undefined(std::string hint) {
     Value v;
-    if (!hint.empty()) v.s_ = std::make_shared<const std::string>(std::move(hint));
+    if (!hint.empty()) v.p_ = std::make_shared<std::string>(std::move(hint));
     return v;
 }
 Value Value::none() {
@@ -47,13 +47,18 @@ Value Value::none() {
     v.kind_ = Kind::None;
     return v;
 }
-Value::Value(bool b) : kind_(Kind::Bool), b_(b), i_(b ? 1 : 0) {}
+Value::Value(bool b) : kind_(Kind::Bool), i_(b ? 1 : 0) {}
 Value::Value(int64_t v) : kind_(Kind::Int), i_(v) {}
 Value::Value(double v) : kind_(Kind::Float), d_(v) {}
-Value::Value(std::string s) : kind_(Kind::String), s_(std::make_shared<const std::string>(std::move(s))) {}
-Value::Value(Array a) : kind_(Kind::List), a_(std::make_shared<Array>(std::move(a))) {}
+Value::Value(std::string s) : kind_(Kind::String), p_(std::make_shared<std::string>(std::move(s))) {}
+Value::Value(Array a) : kind_(Kind::List), p_(std::make_shared<Array>(std::move(a))) {}
 Value Value::tuple(Array a) {
     Value v(std::move(a));
+    v.tuple_ = true;
+    return v;
+}
+Value Value::markup(std::string s) {
+    Value v(std::move(s));
     v.tuple_ = true;
     return v;
 }
@@ -61,7 +66,7 @@ Value Value::object() { return object(Object{}); }
 Value Value::object(Object o) {
     Value v;
     v.kind_ = Kind::Dict;
-    v.o_ = std::make_shared<Object>(std::move(o));
+    v.p_ = std::make_shared<Object>(std::move(o));
     return v;
 }
 Value Value::namespace_object() {
@@ -72,7 +77,7 @@ Value Value::namespace_object() {
 Value Value::callable(std::string name, std::function<Value(Evaluator&, CallArgs&)> fn) {
     Value v;
     v.kind_ = Kind::Callable;
-    v.f_ = std::make_shared<const Callable>(Callable{std::move(name), std::move(fn)});
+    v.p_ = std::make_shared<Callable>(Callable{std::move(name), std::move(fn)});
     return v;
 }
 
@@ -80,12 +85,12 @@ bool Value::truthy() const {
     switch (kind_) {
         case Kind::Undefined:
         case Kind::None: return false;
-        case Kind::Bool: return b_;
+        case Kind::Bool: return i_ != 0;
         case Kind::Int: return i_ != 0;
         case Kind::Float: return d_ != 0.0;
-        case Kind::String: return !s_->empty();
-        case Kind::List: return !a_->empty();
-        case Kind::Dict: return o_->size() != 0;
+        case Kind::String: return !str().empty();
+        case Kind::List: return !arr().empty();
+        case Kind::Dict: return obj().size() != 0;
         case Kind::Namespace:
         case Kind::Callable: return true;
     }
@@ -154,22 +159,38 @@ std::string python_string_repr(std::string_view s) {
     return out;
 }
 
+std::string html_escape(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (char c : s) {
+        switch (c) {
+            case '&': out += "&amp;"; break;
+            case '<': out += "&lt;"; break;
+            case '>': out += "&gt;"; break;
+            case '"': out += "&#34;"; break;
+            case '\'': out += "&#39;"; break;
+            default: out += c;
+        }
+    }
+    return out;
+}
+
 std::string Value::repr() const {
     switch (kind_) {
-        case Kind::String: return python_string_repr(*s_);
+        case Kind::String: return python_string_repr(str());
         case Kind::List: {
             std::string out = tuple_ ? "(" : "[";
-            for (size_t i = 0; i < a_->size(); ++i) {
+            for (size_t i = 0; i < arr().size(); ++i) {
                 if (i) out += ", ";
-                out += (*a_)[i].repr();
+                out += arr()[i].repr();
             }
-            if (tuple_ && a_->size() == 1) out += ",";
+            if (tuple_ && arr().size() == 1) out += ",";
             return out + (tuple_ ? ")" : "]");
         }
         case Kind::Dict: {
             std::string out = "{";
             bool first = true;
-            for (const auto& [k, v] : o_->entries()) {
+            for (const auto& [k, v] : obj().entries()) {
                 if (!first) out += ", ";
                 first = false;
                 out += python_string_repr(k) + ": " + v.repr();
@@ -185,14 +206,14 @@ std::string Value::to_str() const {
     switch (kind_) {
         case Kind::Undefined: return {};
         case Kind::None: return "None";
-        case Kind::Bool: return b_ ? "True" : "False";
+        case Kind::Bool: return i_ != 0 ? "True" : "False";
         case Kind::Int: return std::to_string(i_);
         case Kind::Float: return format_python_float(d_);
-        case Kind::String: return *s_;
+        case Kind::String: return str();
         case Kind::List:
         case Kind::Dict: return repr();
-        case Kind::Namespace: return "<Namespace " + Value::object(*o_).repr() + ">";
-        case Kind::Callable: return "<function " + f_->name + ">";
+        case Kind::Namespace: return "<Namespace " + Value::object(obj()).repr() + ">";
+        case Kind::Callable: return "<function " + fn().name + ">";
     }
     return {};
 }

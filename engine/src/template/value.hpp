@@ -59,6 +59,9 @@ public:
     Value(Array a);
     // A Python tuple: a list that prints with parentheses (dict items, `(a, b)` literals).
     static Value tuple(Array a);
+    // A markupsafe.Markup string (`|safe`, `|escape`): `+` with a plain string HTML-escapes
+    // the plain side, as Hugging Face's Jinja2 environment does.
+    static Value markup(std::string s);
     static Value object();
     static Value object(Object o);
     static Value namespace_object();
@@ -74,19 +77,23 @@ public:
     [[nodiscard]] bool is_string() const { return kind_ == Kind::String; }
     [[nodiscard]] bool is_array() const { return kind_ == Kind::List; }
     [[nodiscard]] bool is_tuple() const { return kind_ == Kind::List && tuple_; }
+    [[nodiscard]] bool is_markup() const { return kind_ == Kind::String && tuple_; }
     [[nodiscard]] bool is_object() const { return kind_ == Kind::Dict || kind_ == Kind::Namespace; }
     [[nodiscard]] bool is_namespace() const { return kind_ == Kind::Namespace; }
     [[nodiscard]] bool is_callable() const { return kind_ == Kind::Callable; }
 
-    [[nodiscard]] bool as_bool() const { return b_; }
+    [[nodiscard]] bool as_bool() const { return i_ != 0; }
     [[nodiscard]] int64_t as_int() const { return kind_ == Kind::Float ? static_cast<int64_t>(d_) : i_; }
     [[nodiscard]] double as_double() const { return kind_ == Kind::Float ? d_ : static_cast<double>(i_); }
-    [[nodiscard]] const std::string& str() const { return *s_; }
-    [[nodiscard]] Array& arr() const { return *a_; }
-    [[nodiscard]] Object& obj() const { return *o_; }
-    [[nodiscard]] const Callable& fn() const { return *f_; }
+    // Payload accessors; valid only for the matching kind (p_'s type is fixed by kind_).
+    [[nodiscard]] const std::string& str() const { return *static_cast<const std::string*>(p_.get()); }
+    [[nodiscard]] Array& arr() const { return *static_cast<Array*>(p_.get()); }
+    [[nodiscard]] Object& obj() const { return *static_cast<Object*>(p_.get()); }
+    [[nodiscard]] const Callable& fn() const { return *static_cast<const Callable*>(p_.get()); }
     // For undefined values: the expression that produced it, for "'x' is undefined" messages.
-    [[nodiscard]] std::string_view hint() const { return kind_ == Kind::Undefined && s_ ? std::string_view(*s_) : std::string_view(); }
+    [[nodiscard]] std::string_view hint() const {
+        return kind_ == Kind::Undefined && p_ ? std::string_view(str()) : std::string_view();
+    }
 
     [[nodiscard]] bool truthy() const;
     // Python str(): what `{{ x }}` prints.
@@ -96,15 +103,15 @@ public:
     [[nodiscard]] std::string type_name() const;
 
 private:
+    // Kept small (32 bytes): templates build lists of thousands of values.
     Kind kind_ = Kind::Undefined;
-    bool b_ = false;
-    bool tuple_ = false;
-    int64_t i_ = 0;
-    double d_ = 0.0;
-    std::shared_ptr<const std::string> s_;
-    std::shared_ptr<Array> a_;
-    std::shared_ptr<Object> o_;
-    std::shared_ptr<const Callable> f_;  // s_ holds the hint of an undefined value
+    bool tuple_ = false;  // List: tuple; String: Markup
+    union {
+        int64_t i_ = 0;  // Int, Bool (0/1)
+        double d_;       // Float
+    };
+    // std::string (String, and the hint of Undefined), Array, Object or Callable.
+    std::shared_ptr<void> p_;
 };
 
 // Python ==, with 1 == 1.0 == True and deep comparison of containers.
@@ -115,6 +122,8 @@ int values_compare(const Value& a, const Value& b, bool& ok);
 
 std::string format_python_float(double d);
 std::string python_string_repr(std::string_view s);
+// markupsafe.escape: & < > " ' as entities.
+std::string html_escape(std::string_view s);
 
 // UTF-8 helpers: Python strings index by code point.
 std::vector<std::string_view> utf8_chars(std::string_view s);
