@@ -28,6 +28,8 @@ void Object::set(const std::string& key, Value v) {
 
 Value& Object::value_at(size_t i) { return entries_[i].second; }
 
+size_t Object::size() const { return entries_.size(); }
+
 bool Object::erase(std::string_view key) {
   auto it = index_.find(std::string(key));
   if (it == index_.end()) return false;

@@ -26,7 +26,7 @@ class Object {
   Value* find(std::string_view key);
   void set(const std::string& key, Value v);
   bool erase(std::string_view key);
-  [[nodiscard]] size_t size() const { return entries_.size(); }
+  [[nodiscard]] size_t size() const;  // out of line: Value is incomplete here
   [[nodiscard]] const std::vector<std::pair<std::string, Value>>& entries() const { return entries_; }
   // Entry `i` in insertion order (for updating a known layout in place).
   Value& value_at(size_t i);
