@@ -51,6 +51,46 @@ void apply_rope(float* v, const float* cs, int n_rot, RopeStyle style) {
   }
 }
 
+
+// Any KV type and head sizes: one task per (token, head); scores live in the worker's row of
+// st.att, indexed by the arena slot, so no task allocates.
+void attention_generic(BlockCtx& c, float scale) {
+  const HParams& hp = c.hp;
+  ForwardState& st = c.st;
+  const int n = c.n_tok, qd = hp.q_dim(), od = hp.attn_out_dim(), hd = hp.head_dim_k, hdv = hp.head_dim_v;
+  const int group = hp.n_head / hp.n_head_kv;
+  const auto& kern_table = kern::kernels();
+  const size_t tmp_stride = 2 * static_cast<size_t>(std::max(hd, hdv));
+  tbb::parallel_for(tbb::blocked_range<int>(0, n * hp.n_head), [&](const tbb::blocked_range<int>& r) {
+    const int slot = tbb::this_task_arena::current_thread_index();
+    float* att = st.att.data() + static_cast<size_t>(slot) * static_cast<size_t>(st.n_ctx);
+    float* tmp = st.kv_tmp.data() + static_cast<size_t>(slot) * tmp_stride;
+    for (int th = r.begin(); th < r.end(); ++th) {
+      const int t = th / hp.n_head, h = th % hp.n_head, kvh = h / group;
+      const int n_pos = st.pos[static_cast<size_t>(t)] + 1;
+      const float* q = st.q.data() + static_cast<size_t>(t) * static_cast<size_t>(qd) + static_cast<size_t>(h * hd);
+      float mx = -INFINITY;
+      for (int ps = 0; ps < n_pos; ++ps) {
+        att[ps] = kern_table.dot_f32(q, c.kv.k_head(c.layer, ps, kvh, tmp), static_cast<size_t>(hd)) * scale;
+        mx = std::fmax(mx, att[ps]);
+      }
+      double sum = 0.0;
+      for (int ps = 0; ps < n_pos; ++ps) {
+        att[ps] = std::exp(att[ps] - mx);
+        sum += att[ps];
+      }
+      const float inv = static_cast<float>(1.0 / sum);
+      float* out = st.attn.data() + static_cast<size_t>(t) * static_cast<size_t>(od) + static_cast<size_t>(h * hdv);
+      for (int i = 0; i < hdv; ++i) out[i] = 0.0f;
+      for (int ps = 0; ps < n_pos; ++ps) {
+        const float wgt = att[ps] * inv;
+        const float* vrow = c.kv.v_head(c.layer, ps, kvh, tmp + hd);
+        for (int i = 0; i < hdv; ++i) out[i] += wgt * vrow[i];
+      }
+    }
+  });
+}
+
 }  // namespace
 
 void attention_block(BlockCtx& c, const AttentionParams& p) {
@@ -82,40 +122,22 @@ void attention_block(BlockCtx& c, const AttentionParams& p) {
     c.kv.store(c.layer, st.pos[static_cast<size_t>(t)], k, st.v.data() + static_cast<size_t>(t) * static_cast<size_t>(vd));
   }
 
-  // HOT SPOT (long contexts): one task per (token, head); scores live in the worker's row of
-  // st.att, indexed by the arena slot, so no task allocates.
-  const int group = hp.n_head / hp.n_head_kv;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  const auto& kern_table = kern::kernels();
-  const size_t tmp_stride = 2 * static_cast<size_t>(std::max(hd, hdv));
-  tbb::parallel_for(tbb::blocked_range<int>(0, n * hp.n_head), [&](const tbb::blocked_range<int>& r) {
-    const int slot = tbb::this_task_arena::current_thread_index();
-    float* att = st.att.data() + static_cast<size_t>(slot) * static_cast<size_t>(st.n_ctx);
-    float* tmp = st.kv_tmp.data() + static_cast<size_t>(slot) * tmp_stride;
-    for (int th = r.begin(); th < r.end(); ++th) {
-      const int t = th / hp.n_head, h = th % hp.n_head, kvh = h / group;
-      const int n_pos = st.pos[static_cast<size_t>(t)] + 1;
-      const float* q = st.q.data() + static_cast<size_t>(t) * static_cast<size_t>(qd) + static_cast<size_t>(h * hd);
-      float mx = -INFINITY;
-      for (int ps = 0; ps < n_pos; ++ps) {
-        att[ps] = kern_table.dot_f32(q, c.kv.k_head(c.layer, ps, kvh, tmp), static_cast<size_t>(hd)) * scale;
-        mx = std::fmax(mx, att[ps]);
-      }
-      double sum = 0.0;
-      for (int ps = 0; ps < n_pos; ++ps) {
-        att[ps] = std::exp(att[ps] - mx);
-        sum += att[ps];
-      }
-      const float inv = static_cast<float>(1.0 / sum);
-      float* out = st.attn.data() + static_cast<size_t>(t) * static_cast<size_t>(od) + static_cast<size_t>(h * hdv);
-      for (int i = 0; i < hdv; ++i) out[i] = 0.0f;
-      for (int ps = 0; ps < n_pos; ++ps) {
-        const float wgt = att[ps] * inv;
-        const float* vrow = c.kv.v_head(c.layer, ps, kvh, tmp + hd);
-        for (int i = 0; i < hdv; ++i) out[i] += wgt * vrow[i];
-      }
-    }
-  });
+  if (c.kv.type() != KvType::Q8_0 && hd == hdv) {
+    // HOT SPOT (prefill, long contexts): the SIMD kernel reads F32/F16 K/V in place with an
+    // online softmax; heads are independent, so the split does not change any result.
+    const auto& kt = kern::kernels();
+    const kern::AttentionArgs aa{
+        st.q.data(), c.kv.k_layer(c.layer), c.kv.v_layer(c.layer),
+        c.kv.type() == KvType::F32 ? kern::GgmlType::F32 : kern::GgmlType::F16,
+        static_cast<size_t>(kd), static_cast<size_t>(hd), static_cast<size_t>(vd), static_cast<size_t>(hdv),
+        static_cast<size_t>(hp.n_head), static_cast<size_t>(hp.n_head_kv), static_cast<size_t>(hd),
+        static_cast<size_t>(n), static_cast<size_t>(st.pos[0]), scale, st.attn.data()};
+    tbb::parallel_for(tbb::blocked_range<size_t>(0, static_cast<size_t>(hp.n_head)),
+                      [&](const tbb::blocked_range<size_t>& r) { kt.attention(aa, r.begin(), r.end()); });
+  } else {
+    attention_generic(c, scale);
+  }
 
   matmul({&lw.wo, st.attn.data(), od, st.ffn_out.data(), E, n, nullptr, st.xq.data()});
   for (size_t i = 0; i < static_cast<size_t>(n) * static_cast<size_t>(E); ++i) st.x[i] += st.ffn_out[i];
