@@ -102,9 +102,12 @@ void attention_block(BlockCtx& c, const AttentionParams& p) {
   const int hd = hp.head_dim_k, hdv = hp.head_dim_v;
 
   rms_norm_rows(st.x.data(), lw.attn_norm, st.xn.data(), n, E, hp.rms_eps);
-  matmul({&lw.wq, st.xn.data(), E, st.q.data(), qd, n, lw.bq, st.xq.data()});
-  matmul({&lw.wk, st.xn.data(), E, st.k.data(), kd, n, lw.bk, st.xq.data()});
-  matmul({&lw.wv, st.xn.data(), E, st.v.data(), vd, n, lw.bv, st.xq.data()});
+  const MatmulArgs qkv[3] = {
+      {&lw.wq, st.xn.data(), E, st.q.data(), qd, n, lw.bq, st.xq_slice(0, n)},
+      {&lw.wk, st.xn.data(), E, st.k.data(), kd, n, lw.bk, st.xq_slice(1, n)},
+      {&lw.wv, st.xn.data(), E, st.v.data(), vd, n, lw.bv, st.xq_slice(2, n)},
+  };
+  matmul_multi(qkv);
 
   for (int t = 0; t < n; ++t) {
     float* q = st.q.data() + static_cast<size_t>(t) * static_cast<size_t>(qd);
