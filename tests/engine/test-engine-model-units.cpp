@@ -3,6 +3,7 @@
 #include "model/model.hpp"
 #include "moe/engine.hpp"
 #include "moe/errors.hpp"
+#include "moe/gguf-writer.hpp"
 #include "moe/router.hpp"
 #include "session/kv-cache.hpp"
 #include "session/sampler.hpp"
@@ -290,6 +291,46 @@ class TestModelUnits : public QObject {
     patch(bytes, "qwen2moe.expert_used_count", "qwen2moe.expert_USED_count");
     const std::string msg = load_error(bytes, dir.path());
     QVERIFY2(msg.find("qwen2moe.expert_used_count: missing") != std::string::npos, msg.c_str());
+  }
+
+  // Mixtral's older per-expert layout (blk.N.ffn_gate.E.weight ...) gives the same logits as the
+  // merged ffn_*_exps tensors it is cut from.
+  void per_expert_layout_matches_merged() {
+    QTemporaryDir dir;
+    const auto src_path = model_path("mixtral-q8_0.gguf");
+    auto src = GgufFile::open(src_path);
+    GgufWriter w;
+    for (const auto& [key, value] : src->metadata())
+      if (key != "general.alignment") w.set(std::string(key), GgufWriteValue::from(value));
+    int split = 0;
+    for (const TensorInfo& t : src->tensors()) {
+      const std::string name(t.name);
+      const auto pos = name.find("_exps.weight");
+      if (pos == std::string::npos) {
+        const int64_t dims[4] = {t.ne[0], t.ne[1], t.ne[2], t.ne[3]};
+        w.add_tensor(name, t.type, std::span<const int64_t>(dims, t.n_dims),
+                     std::vector<std::byte>(t.data, t.data + t.nbytes));
+        continue;
+      }
+      // "blk.N.ffn_gate_exps.weight" -> "blk.N.ffn_gate.E.weight"
+      const std::string base = name.substr(0, pos);
+      const size_t slab = t.nbytes / static_cast<size_t>(t.ne[2]);
+      for (int64_t e = 0; e < t.ne[2]; ++e) {
+        const int64_t dims[2] = {t.ne[0], t.ne[1]};
+        const std::byte* p = t.data + static_cast<size_t>(e) * slab;
+        w.add_tensor(base + "." + std::to_string(e) + ".weight", t.type, dims, std::vector<std::byte>(p, p + slab));
+      }
+      ++split;
+    }
+    QVERIFY(split >= 3);
+    const auto out = std::filesystem::path(dir.path().toStdString()) / "mixtral-per-expert.gguf";
+    w.write_file(out);
+    auto merged = load_model(src_path);
+    auto per_expert = load_model(out);
+    QVERIFY(per_expert->file->find_tensor("blk.0.ffn_gate.3.weight"));
+    QVERIFY(!per_expert->file->find_tensor("blk.0.ffn_gate_exps.weight"));
+    const std::vector<int32_t> toks = {1021, 79, 110, 313, 309, 559, 12, 400};
+    QCOMPARE(create_session(per_expert)->evaluate(toks), create_session(merged)->evaluate(toks));
   }
 
   void load_progress_can_cancel() {
