@@ -246,6 +246,33 @@ class TestModelUnits : public QObject {
     QVERIFY_THROWS_EXCEPTION(ConfigError, s->evaluate(prompt));
   }
 
+  void cancel_within_one_token() {
+    auto m = load_model(model_path("qwen2moe-q8_0.gguf"));
+    auto s = create_session(m);
+    GenerateRequest r;
+    r.max_tokens = 50;
+    r.sampling.seed = 5;
+    const std::vector<int32_t> prompt = {79, 110, 313, 309};
+    int seen = 0;
+    ReplyStats st = s->generate_tokens(prompt, r, [&](const TokenEvent&) {
+      if (++seen == 3) s->cancel();  // as the UI does from another thread
+      return true;
+    });
+    QCOMPARE(st.stop_reason, StopReason::cancelled);
+    QCOMPARE(st.generated_tokens, 3);
+    // A callback returning false stops at once too.
+    s->reset();
+    st = s->generate_tokens(prompt, r, [](const TokenEvent&) { return false; });
+    QCOMPARE(st.stop_reason, StopReason::cancelled);
+    QCOMPARE(st.generated_tokens, 1);
+    // Seeded sampling is reproducible across sessions.
+    std::vector<int32_t> a, b;
+    create_session(m)->generate_tokens(prompt, r, [&](const TokenEvent& e) { a.push_back(e.token); return true; });
+    create_session(m)->generate_tokens(prompt, r, [&](const TokenEvent& e) { b.push_back(e.token); return true; });
+    QCOMPARE(a, b);
+    QVERIFY(!a.empty());
+  }
+
   // ---- load errors --------------------------------------------------------------------
   void load_error_missing_tensor() {
     QTemporaryDir dir;
