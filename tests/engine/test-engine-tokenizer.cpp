@@ -249,6 +249,21 @@ class TestTokenizer : public QObject {
     QCOMPARE(with_bos.size(), m->tokenize("x", false, true).size() + 1);
   }
 
+  void detokenizeCleanSpaces() {
+    const auto t = load("vocab/ggml-vocab-gpt-2.gguf");
+    QVERIFY(t->info().clean_spaces);
+    const std::string text = "Hello , world ! It ' s he 's they 'll";
+    const auto ids = t->tokenize(text, false, false);
+    QCOMPARE(t->detokenize(ids), text);
+    moe::Tokenizer::DetokenizeOptions o;
+    o.clean_spaces = true;
+    QCOMPARE(t->detokenize(ids, o), std::string("Hello, world! It's he's they 'll"));
+    // qwen2 turns the clean-up off, as llama.cpp does for that pre-tokenizer.
+    const auto q = load("vocab/ggml-vocab-qwen2.gguf");
+    QVERIFY(!q->info().clean_spaces);
+    QCOMPARE(q->detokenize(q->tokenize(text, false, false), o), text);
+  }
+
   void endOfGeneration() {
     const auto t = load("models/qwen2moe-f32.gguf");
     QVERIFY(t->is_eog(1021));

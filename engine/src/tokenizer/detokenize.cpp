@@ -105,8 +105,9 @@ std::string Tokenizer::detokenize(std::span<const TokenId> ids, const Detokenize
   }
   if (!(opts.clean_spaces && info_.clean_spaces) || text.empty()) return text;
 
-  // llama.cpp's clean-up passes: " ?" " !" " ." " ," lose the space, as do " 's" " 't" " 'd"
-  // " 'm" and " n't"; " 're" " 've" " 'll" keep it.
+  // llama.cpp's three clean-up passes (llama_vocab::impl::detokenize), each over the previous
+  // pass's output: " ?" " !" " ." " ," lose the space; " ' " becomes "'"; " 's" " 'm" " 're"
+  // " 've" lose the space (" 't" " 'd" " 'll" keep it).
   std::string a;
   a += text[0];
   for (size_t i = 1; i < text.size(); ++i) {
@@ -118,9 +119,9 @@ std::string Tokenizer::detokenize(std::span<const TokenId> ids, const Detokenize
   b += a[0];
   for (size_t i = 1; i < a.size(); ++i) {
     const char x = a[i];
-    if (x == '\'' && i + 1 < a.size() && a[i - 1] == ' ') {
-      const char y = a[i + 1];
-      if (y == 's' || y == 't' || y == 'd' || y == 'm') b.pop_back();
+    if (x == '\'' && i + 1 < a.size() && a[i - 1] == ' ' && a[i + 1] == ' ') {
+      b.pop_back();
+      a[++i] = '\0';  // llama.cpp blanks the skipped space in place; a later check can see it
     }
     b += x;
   }
@@ -128,7 +129,11 @@ std::string Tokenizer::detokenize(std::span<const TokenId> ids, const Detokenize
   c += b[0];
   for (size_t i = 1; i < b.size(); ++i) {
     const char x = b[i];
-    if (b[i - 1] == ' ' && x == 'n' && i + 2 < b.size() && b[i + 1] == '\'' && b[i + 2] == 't') c.pop_back();
+    if (b[i - 1] == ' ' && x == '\'' && i + 1 < b.size()) {
+      const char x1 = b[i + 1];
+      const char x2 = i + 2 < b.size() ? b[i + 2] : '\0';
+      if (x1 == 's' || x1 == 'm' || (x1 == 'r' && x2 == 'e') || (x1 == 'v' && x2 == 'e')) c.pop_back();
+    }
     c += x;
   }
   return c;
