@@ -221,6 +221,22 @@ class TestTokenizer : public QObject {
     QCOMPARE(t->detokenize(rids), rare);
   }
 
+  void streamingNeverEmitsInvalidUtf8() {
+    // Byte-level tokens that never complete a character come out as U+FFFD, at once.
+    const auto t = load("models/qwen2moe-f32.gguf");
+    const TokenId lead = t->byte_token(0xF0), cont = t->byte_token(0x9F), a = t->byte_token('A'), bad = t->byte_token(0xFF);
+    moe::StreamingDetokenizer d(*t);
+    QCOMPARE(d.feed(lead), std::string());
+    QCOMPARE(d.feed(cont), std::string());
+    QCOMPARE(d.pending_bytes(), size_t{2});
+    QCOMPARE(d.feed(a), std::string("\xEF\xBF\xBD" "A"));
+    QCOMPARE(d.feed(bad), std::string("\xEF\xBF\xBD"));
+    QCOMPARE(d.feed(cont), std::string("\xEF\xBF\xBD"));
+    QCOMPARE(d.feed(lead), std::string());
+    QCOMPARE(d.flush(), std::string("\xEF\xBF\xBD"));
+    QCOMPARE(d.pending_bytes(), size_t{0});
+  }
+
   void streamingControlTokensHiddenOrShown() {
     const auto t = load("models/qwen2moe-f32.gguf");
     const auto ids = t->tokenize("<|im_start|>hi<|im_end|>", false, true);
