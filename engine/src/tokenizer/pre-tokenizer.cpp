@@ -187,8 +187,12 @@ void RegexSplitter::split(std::string_view text, std::string_view match_text,
       size_t pos = 0;   // scan position within the piece
       size_t done = 0;  // end of the last emitted range
       while (pos < len) {
-        const int rc = pcre2_match(re->code, subject, len, pos, PCRE2_NO_UTF_CHECK, md, nullptr);
-        if (rc < 0) break;  // PCRE2_ERROR_NOMATCH, or a resource limit: the rest stays one piece
+        int rc = pcre2_match(re->code, subject, len, pos, PCRE2_NO_UTF_CHECK, md, nullptr);
+        // The JIT's fixed stack can run out on long inputs; the interpreter keeps its
+        // backtracking state on the heap and gives the same match.
+        if (rc < 0 && rc != PCRE2_ERROR_NOMATCH)
+          rc = pcre2_match(re->code, subject, len, pos, PCRE2_NO_UTF_CHECK | PCRE2_NO_JIT, md, nullptr);
+        if (rc < 0) break;  // no further match (or a resource limit): the rest stays one piece
         const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md);
         const size_t m0 = ov[0], m1 = ov[1];
         if (m1 <= m0) {
