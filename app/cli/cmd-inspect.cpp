@@ -42,9 +42,13 @@ std::string escaped(std::string_view s, size_t max = 48) {
 }
 
 std::string grouped(uint64_t n) {  // 12345678 -> "12,345,678"
-  std::string s = std::to_string(n);
-  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");
-  return s;
+  const std::string digits = std::to_string(n);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
 }
 
 std::string human_count(uint64_t n) {  // parameters: 1.23 M
