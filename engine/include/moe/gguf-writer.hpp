@@ -68,6 +68,8 @@ class GgufWriter {
   void set(std::string key, GgufWriteValue value);
   void remove(std::string_view key);
   // Alignment of the data section and of each tensor (stored as general.alignment, u32).
+  // Without a call the alignment is 32 and no key is written: readers default to 32, and
+  // llama.cpp's writer does the same, so re-written llama.cpp files stay byte-identical.
   void set_alignment(uint32_t alignment);
   uint32_t alignment() const noexcept { return alignment_; }
 
