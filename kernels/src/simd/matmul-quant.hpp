@@ -21,6 +21,17 @@ struct QuantOps {
   static constexpr bool available = false;
 };
 
+// Software prefetch distance along each weight row, into L2. Several rows stream at once (RT
+// per tile), which the hardware prefetcher alone did not keep fed: measured with bench-kernels
+// on the Zen 5 machine, 1 KiB gave ~50-70% of streaming-read bandwidth, 32 KiB 75-100%.
+// Prefetches past the end of a tensor are harmless (no fault, a wasted line).
+inline constexpr size_t kPrefetchBytes = 32768;
+
+template <class B>
+void prefetch_block(const B* p) {
+  __builtin_prefetch(reinterpret_cast<const char*>(p) + kPrefetchBytes, 0, 2);
+}
+
 struct TileArgs {
   const std::byte* w;  // first weight row of the tile
   size_t row_bytes;
@@ -54,6 +65,7 @@ struct Q8_0Kernel {
       typename Q::vi wv[RT];
       float dw[RT];
       for (size_t r = 0; r < RT; ++r) {
+        prefetch_block(w[r] + b);
         if constexpr (kQ4)
           wv[r] = Q::load_q4_16(w[r][b].qs);  // 0..15, offset 8 applied in dot_q4
         else
@@ -96,7 +108,10 @@ struct Q45_KKernel {
     float sumf[RT][TT] = {};
     for (size_t b = 0; b < a.n / QK_K; ++b) {
       typename Q::K4Scales sc[RT];
-      for (size_t r = 0; r < RT; ++r) sc[r] = Q::k4_prepare(w[r][b].scales);
+      for (size_t r = 0; r < RT; ++r) {
+        sc[r] = Q::k4_prepare(w[r][b].scales);
+        for (size_t off = 0; off < sizeof(WB); off += 64) prefetch_block(reinterpret_cast<const char*>(w[r] + b) + off);
+      }
       typename Q::Acc acc[RT][TT];
       for (auto& row : acc)
         for (auto& v : row) v = Q::acc_zero();
@@ -139,6 +154,9 @@ struct Q6_KKernel {
     tile_rows(a.x, a.x_stride, x);
     float sumf[RT][TT] = {};
     for (size_t b = 0; b < a.n / QK_K; ++b) {
+      for (size_t r = 0; r < RT; ++r)
+        for (size_t off = 0; off < sizeof(block_q6_K); off += 64)
+          prefetch_block(reinterpret_cast<const char*>(w[r] + b) + off);
       typename Q::Acc acc[RT][TT];
       for (auto& row : acc)
         for (auto& v : row) v = Q::acc_zero();

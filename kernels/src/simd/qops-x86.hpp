@@ -94,17 +94,22 @@ struct X86QuantOps {
     vi table;      // scales 0-7 as i16, the same in both 128-bit halves
     __m128i mins;  // mins 0-7 as i16
   };
-  static K4Scales k4_prepare(const uint8_t* packed) {
-    uint32_t u[4];
-    std::memcpy(u, packed, 12);
+  // Scales and mins 0-7 as eight u8 each (ggml's kmask word operations, in registers).
+  static void k4_unpack(const uint8_t* packed, __m128i& scales, __m128i& mins) {
+    uint32_t a, b, c;
+    std::memcpy(&a, packed, 4);
+    std::memcpy(&b, packed + 4, 4);
+    std::memcpy(&c, packed + 8, 4);
     constexpr uint32_t m1 = 0x3f3f3f3f, m2 = 0x0f0f0f0f, m3 = 0x03030303;
-    u[3] = ((u[2] >> 4) & m2) | (((u[1] >> 6) & m3) << 4);
-    const uint32_t mins_lo = u[1] & m1;
-    u[1] = (u[2] & m2) | (((u[0] >> 6) & m3) << 4);
-    u[2] = mins_lo;
-    u[0] &= m1;
-    const __m256i v = _mm256_cvtepu8_epi16(_mm_set_epi32(int(u[3]), int(u[2]), int(u[1]), int(u[0])));
-    return {_mm256_broadcastsi128_si256(_mm256_castsi256_si128(v)), _mm256_extracti128_si256(v, 1)};
+    const uint64_t sc = (a & m1) | (uint64_t((c & m2) | (((a >> 6) & m3) << 4)) << 32);
+    const uint64_t mn = (b & m1) | (uint64_t(((c >> 4) & m2) | (((b >> 6) & m3) << 4)) << 32);
+    scales = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<long long>(sc)));
+    mins = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<long long>(mn)));
+  }
+  static K4Scales k4_prepare(const uint8_t* packed) {
+    __m128i scales, mins;
+    k4_unpack(packed, scales, mins);
+    return {_mm256_broadcastsi128_si256(scales), mins};
   }
   // Scale j (0-7) in every i16 lane.
   static vi k4_scale(const K4Scales& s, int j) { return _mm256_shuffle_epi8(s.table, load(kPickK4<Arch>[j].b)); }
@@ -211,8 +216,9 @@ struct Avx512QuantOps : X86QuantOps<Arch, true> {
     __m128i mins;
   };
   static K4Scales k4_prepare(const uint8_t* packed) {
-    const typename Base::K4Scales s = Base::k4_prepare(packed);
-    return {_mm512_broadcast_i32x4(_mm256_castsi256_si128(s.table)), s.mins};
+    __m128i scales, mins;
+    Base::k4_unpack(packed, scales, mins);
+    return {_mm512_broadcast_i32x4(scales), mins};
   }
   static int32_t k4_summs(const K4Scales& s, const int16_t* bsums) {
     return Base::k4_summs(typename Base::K4Scales{_mm256_setzero_si256(), s.mins}, bsums);
