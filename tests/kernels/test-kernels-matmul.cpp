@@ -1,6 +1,6 @@
 // GEMV / GEMM of every runnable ISA for the float and quantized weight types: against the
-// scalar reference (vec_dot_ref; bit-identical for the K-quants, whose block sums are exact
-// integers) and against an f64 product of the dequantized weights with the unquantized
+// scalar reference (vec_dot_ref; GEMV bit-identical for the K-quants, whose block sums are
+// exact integers) and against an f64 product of the dequantized weights with the unquantized
 // activations (NMSE bound 5e-4, the error activation quantization is allowed). Types without
 // a fast path go through the same entry points to the reference and are checked too.
 #include <cstring>
@@ -147,8 +147,7 @@ class TestMatmul : public QObject {
       kernels_for(isa).gemm(a, 0, 9);
       kernels_for(isa).gemm(a, 9, rows);
       const QString who = QString("%1 %2").arg(isa_name(isa).data(), type_name(t).data());
-      if (is_k_quant(t))
-        QVERIFY2(std::memcmp(got.data(), want.data(), got.size() * 4) == 0, qPrintable(who + ": not bit-identical"));
+      // GEMM tiles fold K-quant super-blocks into float lanes: one rounding order apart.
       const double err = nmse(got.data(), want.data(), got.size());
       QVERIFY2(err < 1e-10, qPrintable(who + QString(": nmse vs ref %1").arg(err)));
       for (size_t tt = 0; tt < T; ++tt)

@@ -4,9 +4,11 @@
 // per-ISA integer vocabulary (qops-x86.hpp). A register tile covers RT weight rows x TT
 // tokens: each unpacked weight unit serves TT tokens, each activation unit RT rows.
 //
-// Exactness: block integer sums are exact. The K-quants then apply the reference's float
-// expression per super-block in the same order, so a row's result is bit-identical to
-// vec_dot_ref; Q8_0 / Q4_0 accumulate per-block float vectors (one rounding order apart).
+// Exactness: block integer sums are exact. In GEMV (one token) the K-quants then apply the
+// reference's float expression per super-block in the same order, so a row's result is
+// bit-identical to vec_dot_ref; GEMM tiles fold each super-block into float lanes instead
+// (no horizontal sum per super-block and pair), and Q8_0 / Q4_0 accumulate per-block float
+// lanes: those are one rounding order away from the reference.
 #include <cstddef>
 #include <cstdint>
 
@@ -106,6 +108,9 @@ struct Q45_KKernel {
     tile_rows(a.w, a.row_bytes, w);
     tile_rows(a.x, a.x_stride, x);
     float sumf[RT][TT] = {};
+    typename Q::FAcc fsum[RT][TT];
+    for (auto& row : fsum)
+      for (auto& v : row) v = Q::facc_zero();
     for (size_t b = 0; b < a.n / QK_K; ++b) {
       typename Q::K4Scales sc[RT];
       for (size_t r = 0; r < RT; ++r) {
@@ -128,6 +133,19 @@ struct Q45_KKernel {
         for (size_t t = 0; t < TT; ++t)
           for (size_t r = 0; r < RT; ++r) acc[r][t] = Q::dot_group(acc[r][t], g[r], x[t][b].qs + 64 * p, gs[r]);
       }
+      if constexpr (TT > 1) {
+        // GEMM: fold the super-block into float lanes, no horizontal sums (rounding order
+        // differs from the reference; GEMV below keeps it bit-identical).
+        for (size_t r = 0; r < RT; ++r) {
+          const float d = Q::f16(w[r][b].d), dmin = Q::f16(w[r][b].dmin);
+          for (size_t t = 0; t < TT; ++t) {
+            const float xd = x[t][b].d;
+            fsum[r][t] = Q::facc_add(fsum[r][t], acc[r][t], d * xd);
+            fsum[r][t] = Q::facc_add(fsum[r][t], Q::widen(Q::k4_summs_lanes(sc[r].mins, x[t][b].bsums)), -(dmin * xd));
+          }
+        }
+        continue;
+      }
       for (size_t r = 0; r < RT; ++r) {
         const float d = Q::f16(w[r][b].d), dmin = Q::f16(w[r][b].dmin);
         for (size_t t = 0; t < TT; ++t) {
@@ -139,7 +157,7 @@ struct Q45_KKernel {
       }
     }
     for (size_t r = 0; r < RT; ++r)
-      for (size_t t = 0; t < TT; ++t) a.y[t * a.y_stride + r] = sumf[r][t];
+      for (size_t t = 0; t < TT; ++t) a.y[t * a.y_stride + r] = TT > 1 ? Q::facc_hsum(fsum[r][t]) : sumf[r][t];
   }
 };
 
@@ -153,6 +171,9 @@ struct Q6_KKernel {
     tile_rows(a.w, a.row_bytes, w);
     tile_rows(a.x, a.x_stride, x);
     float sumf[RT][TT] = {};
+    typename Q::FAcc fsum[RT][TT];
+    for (auto& row : fsum)
+      for (auto& v : row) v = Q::facc_zero();
     for (size_t b = 0; b < a.n / QK_K; ++b) {
       for (size_t r = 0; r < RT; ++r)
         for (size_t off = 0; off < sizeof(block_q6_K); off += 64)
@@ -179,13 +200,19 @@ struct Q6_KKernel {
         const float d = Q::f16(w[r][b].d);
         for (size_t t = 0; t < TT; ++t) {
           // The stored quants are q + 32: take 32 * sum(scale * block sum of y) back out.
+          if constexpr (TT > 1) {  // GEMM: float lanes, as for q4_K
+            const float dd = d * x[t][b].d;
+            fsum[r][t] = Q::facc_add(fsum[r][t], acc[r][t], dd);
+            fsum[r][t] = Q::facc_add(fsum[r][t], Q::widen(Q::q6_offset_lanes(w[r][b].scales, x[t][b].bsums)), -32.0f * dd);
+            continue;
+          }
           const int32_t isum = Q::acc_hsum(acc[r][t]) - 32 * Q::q6_offset(w[r][b].scales, x[t][b].bsums);
           sumf[r][t] += d * x[t][b].d * static_cast<float>(isum);
         }
       }
     }
     for (size_t r = 0; r < RT; ++r)
-      for (size_t t = 0; t < TT; ++t) a.y[t * a.y_stride + r] = sumf[r][t];
+      for (size_t t = 0; t < TT; ++t) a.y[t * a.y_stride + r] = TT > 1 ? Q::facc_hsum(fsum[r][t]) : sumf[r][t];
   }
 };
 

@@ -114,10 +114,12 @@ struct X86QuantOps {
   // Scale j (0-7) in every i16 lane.
   static vi k4_scale(const K4Scales& s, int j) { return _mm256_shuffle_epi8(s.table, load(kPickK4<Arch>[j].b)); }
   // sum_j min_j * (bsums[2j] + bsums[2j+1]), exact in i32.
-  static int32_t k4_summs(const K4Scales& s, const int16_t* bsums) {
+  static int32_t k4_summs(const K4Scales& s, const int16_t* bsums) { return hsum_i128(k4_summs_lanes(s.mins, bsums)); }
+  // Four i32 lanes summing to k4_summs.
+  static __m128i k4_summs_lanes(__m128i mins, const int16_t* bsums) {
     const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bsums));
     const __m128i hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bsums + 8));
-    return hsum_i128(_mm_madd_epi16(s.mins, _mm_hadd_epi16(lo, hi)));
+    return _mm_madd_epi16(mins, _mm_hadd_epi16(lo, hi));
   }
 
   // --- q6_K: sixteen signed 8-bit scales, one per 16 values.
@@ -130,9 +132,10 @@ struct X86QuantOps {
   // Scale 2k in the low half, 2k+1 in the high half (k = 0..3).
   static vi q6_scale(vi table, int k) { return _mm256_shuffle_epi8(table, load(kPickQ6<Arch>[k].b)); }
   // sum_s scale_s * bsums[s], exact in i32.
-  static int32_t q6_offset(const int8_t* scales, const int16_t* bsums) {
+  static int32_t q6_offset(const int8_t* scales, const int16_t* bsums) { return hsum_i(q6_offset_lanes(scales, bsums)); }
+  static vi q6_offset_lanes(const int8_t* scales, const int16_t* bsums) {
     const __m256i sc = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(scales)));
-    return hsum_i(_mm256_madd_epi16(sc, load(bsums)));
+    return _mm256_madd_epi16(sc, load(bsums));
   }
 
   // --- 64-value groups of the K-quants (two 32-byte units here; one zmm in the AVX-512
@@ -144,6 +147,13 @@ struct X86QuantOps {
   using Acc = vi;
   static Acc acc_zero() { return zero(); }
   static int32_t acc_hsum(Acc a) { return hsum_i(a); }
+  // Float accumulation of integer lanes (GEMM: no horizontal sum per super-block).
+  using FAcc = vf;
+  static FAcc facc_zero() { return fzero(); }
+  static FAcc facc_add(FAcc f, Acc i, float scale) { return fmadd_i(scale, i, f); }
+  static Acc widen(__m128i v) { return _mm256_zextsi128_si256(v); }
+  static Acc widen(vi v) { return v; }
+  static float facc_hsum(FAcc f) { return hsum(f); }
   // q4_K: 32 bytes of qs -> sub-block 2p (low nibbles), 2p + 1 (high nibbles).
   static G q4k_unpack(const uint8_t* qs32) {
     const vi raw = load(qs32);
@@ -221,7 +231,7 @@ struct Avx512QuantOps : X86QuantOps<Arch, true> {
     return {_mm512_broadcast_i32x4(scales), mins};
   }
   static int32_t k4_summs(const K4Scales& s, const int16_t* bsums) {
-    return Base::k4_summs(typename Base::K4Scales{_mm256_setzero_si256(), s.mins}, bsums);
+    return Base::hsum_i128(Base::k4_summs_lanes(s.mins, bsums));
   }
   using Q6Table = __m512i;
   static Q6Table q6_table(const int8_t* scales, int h) {
@@ -244,6 +254,14 @@ struct Avx512QuantOps : X86QuantOps<Arch, true> {
   }
   static Acc acc_zero() { return _mm512_setzero_si512(); }
   static int32_t acc_hsum(Acc a) { return _mm512_reduce_add_epi32(a); }
+  using FAcc = __m512;
+  static FAcc facc_zero() { return _mm512_setzero_ps(); }
+  static FAcc facc_add(FAcc f, Acc i, float scale) {
+    return _mm512_fmadd_ps(_mm512_set1_ps(scale), _mm512_cvtepi32_ps(i), f);
+  }
+  static Acc widen(__m128i v) { return _mm512_zextsi128_si512(v); }
+  static Acc widen(__m256i v) { return _mm512_zextsi256_si512(v); }
+  static float facc_hsum(FAcc f) { return _mm512_reduce_add_ps(f); }
   static G q4k_unpack(const uint8_t* qs32) {
     const __m512i v = _mm512_srlv_epi16(bcast256(qs32), shifts(0, 4));
     return {_mm512_and_si512(v, _mm512_set1_epi8(0x0F))};
