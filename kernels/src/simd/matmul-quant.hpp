@@ -29,7 +29,7 @@ struct QuantOps {
 // Prefetches past the end of a tensor are harmless (no fault, a wasted line).
 inline constexpr size_t kPrefetchBytes = 32768;
 
-template <class B>
+template <class Arch, class B>
 void prefetch_block(const B* p) {
   __builtin_prefetch(reinterpret_cast<const char*>(p) + kPrefetchBytes, 0, 2);
 }
@@ -45,7 +45,7 @@ struct TileArgs {
 };
 
 // Row r / token t of the tile as block arrays (row_bytes and x_stride are whole blocks).
-template <class B, size_t N>
+template <class Arch, class B, size_t N>
 void tile_rows(const std::byte* base, size_t stride, const B* (&out)[N]) {
   for (size_t i = 0; i < N; ++i) out[i] = reinterpret_cast<const B*>(base + i * stride);
 }
@@ -58,8 +58,8 @@ struct Q8_0Kernel {
     using WB = std::conditional_t<kQ4, block_q4_0, block_q8_0>;
     const WB* w[RT];
     const block_q8_0* x[TT];
-    tile_rows(a.w, a.row_bytes, w);
-    tile_rows(a.x, a.x_stride, x);
+    tile_rows<Arch>(a.w, a.row_bytes, w);
+    tile_rows<Arch>(a.x, a.x_stride, x);
     typename Q::vf acc[RT][TT];
     for (auto& row : acc)
       for (auto& v : row) v = Q::fzero();
@@ -67,7 +67,7 @@ struct Q8_0Kernel {
       typename Q::vi wv[RT];
       float dw[RT];
       for (size_t r = 0; r < RT; ++r) {
-        prefetch_block(w[r] + b);
+        prefetch_block<Arch>(w[r] + b);
         if constexpr (kQ4)
           wv[r] = Q::load_q4_16(w[r][b].qs);  // 0..15, offset 8 applied in dot_q4
         else
@@ -105,8 +105,8 @@ struct Q45_KKernel {
   static void tile(const TileArgs& a) {
     const WB* w[RT];
     const block_q8_K* x[TT];
-    tile_rows(a.w, a.row_bytes, w);
-    tile_rows(a.x, a.x_stride, x);
+    tile_rows<Arch>(a.w, a.row_bytes, w);
+    tile_rows<Arch>(a.x, a.x_stride, x);
     float sumf[RT][TT] = {};
     typename Q::FAcc fsum[RT][TT];
     for (auto& row : fsum)
@@ -115,7 +115,7 @@ struct Q45_KKernel {
       typename Q::K4Scales sc[RT];
       for (size_t r = 0; r < RT; ++r) {
         sc[r] = Q::k4_prepare(w[r][b].scales);
-        for (size_t off = 0; off < sizeof(WB); off += 64) prefetch_block(reinterpret_cast<const char*>(w[r] + b) + off);
+        for (size_t off = 0; off < sizeof(WB); off += 64) prefetch_block<Arch>(reinterpret_cast<const char*>(w[r] + b) + off);
       }
       typename Q::Acc acc[RT][TT];
       for (auto& row : acc)
@@ -168,8 +168,8 @@ struct Q6_KKernel {
   static void tile(const TileArgs& a) {
     const block_q6_K* w[RT];
     const block_q8_K* x[TT];
-    tile_rows(a.w, a.row_bytes, w);
-    tile_rows(a.x, a.x_stride, x);
+    tile_rows<Arch>(a.w, a.row_bytes, w);
+    tile_rows<Arch>(a.x, a.x_stride, x);
     float sumf[RT][TT] = {};
     typename Q::FAcc fsum[RT][TT];
     for (auto& row : fsum)
@@ -177,7 +177,7 @@ struct Q6_KKernel {
     for (size_t b = 0; b < a.n / QK_K; ++b) {
       for (size_t r = 0; r < RT; ++r)
         for (size_t off = 0; off < sizeof(block_q6_K); off += 64)
-          prefetch_block(reinterpret_cast<const char*>(w[r] + b) + off);
+          prefetch_block<Arch>(reinterpret_cast<const char*>(w[r] + b) + off);
       typename Q::Acc acc[RT][TT];
       for (auto& row : acc)
         for (auto& v : row) v = Q::acc_zero();
