@@ -1,6 +1,6 @@
 #pragma once
-// GEMV / GEMM for the quantized weight types with a fast path (Q8_0, Q4_0 against q8_0
-// activations; Q4_K, Q5_K, Q6_K against q8_K), written once against QuantOps<Arch>, the
+// GEMV / GEMM for the quantized weight types with a fast path (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1,
+// IQ4_NL against q8_0 activations; Q4_K, Q5_K, Q6_K against q8_K), written once against QuantOps<Arch>, the
 // per-ISA integer vocabulary (qops-x86.hpp). A register tile covers RT weight rows x TT
 // tokens: each unpacked weight unit serves TT tokens, each activation unit RT rows.
 //
@@ -50,12 +50,28 @@ void tile_rows(const std::byte* base, size_t stride, const B* (&out)[N]) {
   for (size_t i = 0; i < N; ++i) out[i] = reinterpret_cast<const B*>(base + i * stride);
 }
 
-template <class Arch>
-struct Q8_0Kernel {
+// The 32-value types against q8_0 activations. Per block and row: integer lanes of
+// (unsigned or signed) weight quants times activation quants, scaled by dw * dx; the types
+// with an offset or a minimum add mw * dx * (lane sums of the activations).
+enum class Legacy { q8_0, q4_0, q4_1, q5_0, q5_1, iq4_nl };
+
+template <Legacy L>
+using legacy_block_t = std::conditional_t<
+    L == Legacy::q8_0, block_q8_0,
+    std::conditional_t<L == Legacy::q4_0, block_q4_0,
+                       std::conditional_t<L == Legacy::q4_1, block_q4_1,
+                                          std::conditional_t<L == Legacy::q5_0, block_q5_0,
+                                                             std::conditional_t<L == Legacy::q5_1, block_q5_1,
+                                                                                block_iq4_nl>>>>>;
+
+template <class Arch, Legacy L>
+struct LegacyKernel {
   using Q = QuantOps<Arch>;
-  template <size_t RT, size_t TT, bool kQ4 = false>
+  using WB = legacy_block_t<L>;
+  static constexpr bool kMin = L == Legacy::q4_1 || L == Legacy::q5_0 || L == Legacy::q5_1;
+
+  template <size_t RT, size_t TT>
   static void tile(const TileArgs& a) {
-    using WB = std::conditional_t<kQ4, block_q4_0, block_q8_0>;
     const WB* w[RT];
     const block_q8_0* x[TT];
     tile_rows<Arch>(a.w, a.row_bytes, w);
@@ -65,34 +81,43 @@ struct Q8_0Kernel {
       for (auto& v : row) v = Q::fzero();
     for (size_t b = 0; b < a.n / QK8_0; ++b) {
       typename Q::vi wv[RT];
-      float dw[RT];
+      float dw[RT], mw[RT];
       for (size_t r = 0; r < RT; ++r) {
-        prefetch_block<Arch>(w[r] + b);
-        if constexpr (kQ4)
-          wv[r] = Q::load_q4_16(w[r][b].qs);  // 0..15, offset 8 applied in dot_q4
-        else
-          wv[r] = Q::load(w[r][b].qs);
-        dw[r] = Q::f16(w[r][b].d);
+        const WB& blk = w[r][b];
+        if ((b * sizeof(WB)) % 64 < sizeof(WB)) prefetch_block<Arch>(w[r] + b);  // block starts a line
+        dw[r] = Q::f16(blk.d);
+        mw[r] = 0.0f;
+        if constexpr (L == Legacy::q8_0) {
+          wv[r] = Q::load(blk.qs);  // signed
+        } else if constexpr (L == Legacy::iq4_nl) {
+          wv[r] = Q::iq4nl_values(Q::load_q4_16(blk.qs));  // signed, non-linear levels
+        } else {
+          wv[r] = Q::load_q4_16(blk.qs);  // unsigned 0..15
+          if constexpr (L == Legacy::q5_0 || L == Legacy::q5_1) wv[r] = Q::or_(wv[r], Q::bits32_to_16(blk.qh));
+          if constexpr (L == Legacy::q4_1 || L == Legacy::q5_1) mw[r] = Q::f16(blk.m);
+          if constexpr (L == Legacy::q5_0) mw[r] = -16.0f * dw[r];  // q - 16 = q + (-16)
+        }
       }
       for (size_t t = 0; t < TT; ++t) {
         const typename Q::vi xv = Q::load(x[t][b].qs);
         const float dx = Q::f16(x[t][b].d);
+        typename Q::vi ysum{};
+        if constexpr (kMin) ysum = Q::dot_us(Q::zero(), Q::ones8(), xv);  // lane sums of y
         for (size_t r = 0; r < RT; ++r) {
-          const typename Q::vi sums = kQ4 ? Q::dot_q4(Q::zero(), wv[r], xv) : Q::dot_ss(Q::zero(), wv[r], xv);
+          typename Q::vi sums;
+          if constexpr (L == Legacy::q8_0 || L == Legacy::iq4_nl)
+            sums = Q::dot_ss(Q::zero(), wv[r], xv);
+          else if constexpr (L == Legacy::q4_0)
+            sums = Q::dot_q4(Q::zero(), wv[r], xv);
+          else
+            sums = Q::dot_us(Q::zero(), wv[r], xv);
           acc[r][t] = Q::fmadd_i(dw[r] * dx, sums, acc[r][t]);
+          if constexpr (kMin) acc[r][t] = Q::fmadd_i(mw[r] * dx, ysum, acc[r][t]);
         }
       }
     }
     for (size_t r = 0; r < RT; ++r)
       for (size_t t = 0; t < TT; ++t) a.y[t * a.y_stride + r] = Q::hsum(acc[r][t]);
-  }
-};
-
-template <class Arch>
-struct Q4_0Kernel {
-  template <size_t RT, size_t TT>
-  static void tile(const TileArgs& a) {
-    Q8_0Kernel<Arch>::template tile<RT, TT, true>(a);
   }
 };
 
@@ -252,8 +277,14 @@ bool quant_fast_path(GgmlType t) {
   if constexpr (!QuantOps<Arch>::available) {
     return false;
   } else {
-    return t == GgmlType::Q8_0 || t == GgmlType::Q4_0 || t == GgmlType::Q4_K || t == GgmlType::Q5_K ||
-           t == GgmlType::Q6_K;
+    switch (t) {
+      case GgmlType::Q8_0: case GgmlType::Q4_0: case GgmlType::Q4_1: case GgmlType::Q5_0:
+      case GgmlType::Q5_1: case GgmlType::IQ4_NL: case GgmlType::Q4_K: case GgmlType::Q5_K:
+      case GgmlType::Q6_K:
+        return true;
+      default:
+        return false;
+    }
   }
 }
 
@@ -264,8 +295,12 @@ bool quant_matmul_dispatch(const GemmArgs& g, size_t r0, size_t r1) {
     return false;
   } else {
     switch (g.type) {
-      case GgmlType::Q8_0: quant_matmul<Q8_0Kernel<Arch>, RT, TT>(g, r0, r1); return true;
-      case GgmlType::Q4_0: quant_matmul<Q4_0Kernel<Arch>, RT, TT>(g, r0, r1); return true;
+      case GgmlType::Q8_0: quant_matmul<LegacyKernel<Arch, Legacy::q8_0>, RT, TT>(g, r0, r1); return true;
+      case GgmlType::Q4_0: quant_matmul<LegacyKernel<Arch, Legacy::q4_0>, RT, TT>(g, r0, r1); return true;
+      case GgmlType::Q4_1: quant_matmul<LegacyKernel<Arch, Legacy::q4_1>, RT, TT>(g, r0, r1); return true;
+      case GgmlType::Q5_0: quant_matmul<LegacyKernel<Arch, Legacy::q5_0>, RT, TT>(g, r0, r1); return true;
+      case GgmlType::Q5_1: quant_matmul<LegacyKernel<Arch, Legacy::q5_1>, RT, TT>(g, r0, r1); return true;
+      case GgmlType::IQ4_NL: quant_matmul<LegacyKernel<Arch, Legacy::iq4_nl>, RT, TT>(g, r0, r1); return true;
       case GgmlType::Q4_K: quant_matmul<Q45_KKernel<Arch, false>, RT, TT>(g, r0, r1); return true;
       case GgmlType::Q5_K: quant_matmul<Q45_KKernel<Arch, true>, RT, TT>(g, r0, r1); return true;
       case GgmlType::Q6_K: quant_matmul<Q6_KKernel<Arch>, RT, TT>(g, r0, r1); return true;

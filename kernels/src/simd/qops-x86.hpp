@@ -61,6 +61,23 @@ struct X86QuantOps {
     return _mm256_slli_epi16(v, 4);
   }
   static vi or_(vi a, vi b) { return _mm256_or_si256(a, b); }
+  static vi ones8() { return _mm256_set1_epi8(1); }
+  // The 32 bits at p (q5_0 / q5_1 qh) as 16 (bit set) or 0 per byte, bit i -> byte i:
+  // each byte picks its source byte, then keeps only its own bit.
+  static vi bits32_to_16(const uint8_t* p) {
+    uint32_t x;
+    std::memcpy(&x, p, 4);
+    const vi spread = _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(x)),
+                                          _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202,
+                                                            0x0101010101010101, 0x0000000000000000));
+    const vi bit = _mm256_set1_epi64x(static_cast<long long>(0x8040201008040201ULL));
+    return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit), _mm256_set1_epi8(16));
+  }
+  // iq4_nl: nibble -> its signed level (kValuesIq4nl of quant-internal.hpp).
+  static vi iq4nl_values(vi nibbles) {
+    const __m128i lut = _mm_setr_epi8(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113);
+    return _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(lut), nibbles);
+  }
   static vi sub8(vi x) { return _mm256_sub_epi8(x, _mm256_set1_epi8(8)); }
   static vi zero() { return _mm256_setzero_si256(); }
   static vi add_i(vi a, vi b) { return _mm256_add_epi32(a, b); }
