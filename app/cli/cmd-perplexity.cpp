@@ -18,6 +18,7 @@ int cmd_perplexity(int argc, char** argv) {
     while (a.next()) {
       if (a.is("--ctx", "-c")) ctx = a.int_value();
       else if (a.is("-t", "--threads")) lo.n_threads = a.int_value();
+      else if (a.is("-h", "--help")) throw cli::UsageError("");
       else if (a.cur().starts_with("-")) throw cli::UsageError("unknown option " + std::string(a.cur()));
       else if (model_path.empty()) model_path = std::string(a.cur());
       else if (text_path.empty()) text_path = std::string(a.cur());
@@ -58,8 +59,7 @@ int cmd_perplexity(int argc, char** argv) {
                 std::exp(nll / static_cast<double>(predicted)), predicted, toks.size(), ctx);
     return 0;
   } catch (const cli::UsageError& e) {
-    std::fprintf(stderr, "perplexity: %s\nusage: moescope-cli perplexity MODEL TEXTFILE [--ctx N] [-t THREADS]\n", e.what());
-    return 2;
+    return cli::usage_exit("perplexity", "MODEL TEXTFILE [--ctx N] [-t THREADS]", e);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "perplexity: %s\n", e.what());
     return 1;
