@@ -418,6 +418,45 @@ class TestModelUnits : public QObject {
     QCOMPARE(create_session(per_expert)->evaluate(toks), create_session(merged)->evaluate(toks));
   }
 
+  // qwen2 (dense) has no conformance model: build one from qwen2moe-f32 by keeping the shared
+  // expert as the dense FFN, and check it loads, runs and batches consistently.
+  void qwen2_dense_smoke() {
+    QTemporaryDir dir;
+    auto src = GgufFile::open(model_path("qwen2moe-f32.gguf"));
+    GgufWriter w;
+    for (const auto& [key, value] : src->metadata()) {
+      std::string k(key);
+      if (k == "general.alignment" || k.find("expert") != std::string::npos) continue;
+      if (k == "general.architecture") {
+        w.set(k, GgufWriteValue::string("qwen2"));
+        continue;
+      }
+      if (k.rfind("qwen2moe.", 0) == 0) k = "qwen2." + k.substr(9);
+      w.set(k, GgufWriteValue::from(value));
+    }
+    w.set("qwen2.feed_forward_length", GgufWriteValue::u32(src->get_u32("qwen2moe.expert_shared_feed_forward_length")));
+    for (const TensorInfo& t : src->tensors()) {
+      std::string name(t.name);
+      if (name.find("_exps") != std::string::npos || name.find("gate_inp") != std::string::npos) continue;
+      if (const auto pos = name.find("_shexp"); pos != std::string::npos) name.erase(pos, 6);
+      const int64_t dims[4] = {t.ne[0], t.ne[1], t.ne[2], t.ne[3]};
+      w.add_tensor(name, t.type, std::span<const int64_t>(dims, t.n_dims), std::vector<std::byte>(t.data, t.data + t.nbytes));
+    }
+    const auto out = std::filesystem::path(dir.path().toStdString()) / "qwen2-dense.gguf";
+    w.write_file(out);
+    auto m = load_model(out);
+    QCOMPARE(model_info(*m).architecture, std::string("qwen2"));
+    QCOMPARE(model_info(*m).n_expert, 0);
+    const std::vector<int32_t> toks = {79, 110, 313, 309, 559, 12};
+    const auto batch = create_session(m)->evaluate(toks, true);
+    const auto seq = create_session(m)->evaluate(toks, false);
+    QCOMPARE(batch, seq);
+    for (float x : batch) QVERIFY(std::isfinite(x));
+    // Without the routed experts the logits must differ from the MoE model's.
+    const auto moe = create_session(load_model(model_path("qwen2moe-f32.gguf")))->evaluate(toks);
+    QVERIFY(moe != batch);
+  }
+
   void load_progress_can_cancel() {
     int calls = 0;
     QVERIFY_THROWS_EXCEPTION(CancelledError, load_model(model_path("qwen2moe-f32.gguf"), {}, [&](float f) {
