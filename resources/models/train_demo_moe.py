@@ -65,6 +65,7 @@ def main():
     from demo_model import Config, Model, aux_load_balance
     from gguf_export import export
     import model_stats
+    from model_card import param_counts
 
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -126,14 +127,9 @@ def main():
     cfg = Config(n_vocab=tok.n_vocab, n_ctx=512)
     model = Model(cfg)
     n_params = sum(p.numel() for p in model.parameters())
-    E, L = cfg.n_embd, cfg.n_layer
-    per_layer_attn = 2 * E * E + 2 * E * cfg.n_head_kv * cfg.head_dim + E + 2 * cfg.n_head_kv * cfg.head_dim + E
-    expert = 3 * E * cfg.n_ff_exp
-    shared = 3 * E * cfg.n_ff_shexp + E
-    active = (cfg.n_vocab * E * 2 + E + L * (per_layer_attn + E + cfg.n_expert * E
-                                              + cfg.n_expert_used * expert + shared))
-    log(f"model: {n_params / 1e6:.3f}M parameters, {active / 1e6:.3f}M active per token "
-        f"(incl. embedding row + output head)")
+    pc = param_counts(cfg.dict())
+    assert pc["total"] == n_params, (pc["total"], n_params)
+    log(f"model: {n_params / 1e6:.3f}M parameters, {pc['active_per_token'] / 1e6:.3f}M active per token")
     decay = [p for p in model.parameters() if p.dim() >= 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": a.wd},
@@ -201,7 +197,7 @@ def main():
     ev = model_stats.evaluate(model, tok, corpus["heldout_text"], cfg.n_ctx)
     metrics = {
         "model": os.path.basename(q8_path), "config": cfg.dict(),
-        "params_total": n_params, "params_active_per_token": active,
+        "params": pc,
         "train": {k: v for k, v in vars(a).items() if k not in ("work_dir", "out_dir", "setup")},
         "train_tokens": a.steps * a.batch * a.seq, "train_wall_s": round(train_s, 1),
         "torch": torch.__version__, "corpus": corpus["stats"], "loss_curve": curve, "evals": evals,
