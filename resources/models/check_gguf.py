@@ -291,6 +291,8 @@ def check_model(path, checkpoint, prompts):
     print(f"metadata keys missing vs conformance qwen2moe: {missing}; type mismatches: {bad_type}; "
           f"tensor-name patterns equal: {ref_names == our_names}")
     ok &= not missing and not bad_type and ref_names == our_names
+    if r.kv["general.file_type"] == 7:
+        ok &= check_q8_bytes(r, model)
     for p in prompts:
         ids = tok.encode(p)
         ours, routing = forward(r, ids, want_routing=True)
@@ -306,6 +308,32 @@ def check_model(path, checkpoint, prompts):
               f"vs torch on dequantized weights {e_deq:.2e}, top-1 agreement {top1:.3f}  "
               f"{'ok' if good else 'FAIL'}")
     return ok
+
+
+def check_q8_bytes(r, model):
+    """Every Q8_0 block of the file equals ggml's quantization of the checkpoint's floats;
+    also counts where make_tiny_moe_gguf.py's quantizer (np.round) would differ."""
+    from gguf_export import quant_q8_0
+    sys.path.insert(0, os.path.join(SHARED, "tools"))
+    import make_tiny_moe_gguf as mt
+    n_blk = n_file = n_mt = n_mt_not_tie = 0
+    for name, x in model.gguf_tensors():
+        if r.tensors[name][1] != GGML_Q8_0:
+            continue
+        ours = np.frombuffer(quant_q8_0(x), np.uint8).reshape(-1, 34)
+        infile = np.frombuffer(r.raw(name), np.uint8).reshape(-1, 34)
+        other = np.frombuffer(mt.quant_q8_0(x), np.uint8).reshape(-1, 34)
+        n_blk += len(ours)
+        n_file += int((ours != infile).any(1).sum())
+        n_mt += int((ours != other).any(1).sum())
+        blk = x.reshape(-1, 32)
+        d = (np.abs(blk).max(1) / np.float32(127)).astype(np.float32)
+        x0 = blk * (np.float32(1) / np.where(d > 0, d, 1)).astype(np.float32)[:, None]
+        diff = ours[:, 2:] != other[:, 2:]
+        n_mt_not_tie += int((diff & (np.abs(x0) % 1 != 0.5)).sum()) + int((ours[:, :2] != other[:, :2]).sum())
+    print(f"  q8_0 blocks {n_blk}: differing from ggml-rounding quantization of the checkpoint: {n_file}; "
+          f"make_tiny_moe_gguf.quant_q8_0 differs in {n_mt} blocks, {n_mt_not_tie} values not at an exact .5 tie")
+    return n_file == 0 and n_mt_not_tie == 0
 
 
 def main():
