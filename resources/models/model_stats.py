@@ -100,6 +100,7 @@ def evaluate(model, tok, heldout_text, n_ctx):
     return {
         "heldout_bytes": len(heldout_text.encode()),
         "ppl_llamacpp_style": perplexity_llamacpp(model, ids_plain, n_ctx),
+        "ppl_llamacpp_style_parse_special": perplexity_llamacpp(model, ids_special, n_ctx),
         "ppl_all_tokens_parse_special": perplexity_all(model, ids_special, n_ctx),
         "expert_usage_heldout_parse_special": expert_stats(model, ids_special, n_ctx),
         "samples": [{"user": p, "assistant": greedy_chat(model, tok, p)} for p in SAMPLE_PROMPTS],

@@ -49,7 +49,15 @@ def main():
                     help="probability that the next document is a chat (about 0.65 of the tokens)")
     ap.add_argument("--vocab", type=int, default=4096)
     ap.add_argument("--log-every", type=int, default=10)
-    ap.add_argument("--eval-every", type=int, default=325, help="validation ppl every N steps (0: end only)")
+    ap.add_argument("--eval-every", type=int, default=0, help="validation ppl every N steps (0: end only)")
+    ap.add_argument("--stop-after", type=int, default=0,
+                    help="stop after N optimizer steps of the --steps schedule (0: run all --steps)")
+    ap.add_argument("--anneal-from", type=int, default=0,
+                    help="from this step on, decay the lr linearly to min-lr-frac*lr at the --stop-after step")
+    ap.add_argument("--save-every", type=int, default=25, help="checkpoint (model + AdamW) every N steps")
+    ap.add_argument("--resume", help="continue from a checkpoint written by --save-every")
+    ap.add_argument("--from-checkpoint", help="skip training: export + evaluate this checkpoint")
+    ap.add_argument("--loss-log", help="with --from-checkpoint: training log to take the loss curve from")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--work-dir", default=os.path.join(HERE, "..", "..", "build", "demo-moe"))
     ap.add_argument("--out-dir", default=HERE)
@@ -135,17 +143,43 @@ def main():
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": a.wd},
                              {"params": no_decay, "weight_decay": 0.0}], lr=a.lr, betas=(0.9, 0.95), eps=1e-8)
 
+    last = min(a.steps, a.stop_after or a.steps)
+
     def lr_at(s):
+        if a.anneal_from and s >= a.anneal_from:
+            lr0 = cosine_lr(a.anneal_from)
+            return lr0 + (a.lr * a.min_lr_frac - lr0) * (s - a.anneal_from + 1) / (last - a.anneal_from)
+        return cosine_lr(s)
+
+    def cosine_lr(s):
         if s < a.warmup:
             return a.lr * (s + 1) / a.warmup
         t = (s - a.warmup) / max(1, a.steps - a.warmup)
         return a.lr * (a.min_lr_frac + (1 - a.min_lr_frac) * 0.5 * (1 + math.cos(math.pi * t)))
 
     heldout_ids = tok.encode(corpus["heldout_text"], parse_special=False)
-    curve, evals = [], []
+    curve, evals, first_step, train_s_before = [], [], 0, 0.0
+    src = a.resume or a.from_checkpoint
+    if src:
+        ck = torch.load(src)
+        model.load_state_dict(ck["state"])
+        first_step = ck["step"]
+        curve, evals, train_s_before = ck.get("curve", []), ck.get("evals", []), ck.get("train_s", 0.0)
+        if a.resume:
+            opt.load_state_dict(ck["optimizer"])
+        log(f"loaded {src} (step {first_step})")
+    if a.loss_log:
+        # lines logged by the training loop: '[  t s] {"step": ...}'
+        curve = [json.loads(line.split("] ", 1)[1]) for line in open(a.loss_log)
+                 if line.count('{"step"') == 1 and line.startswith("[")]
+        curve = [r for r in curve if r["step"] <= first_step]
+        if curve:
+            train_s_before = curve[-1]["elapsed_s"]
+    if a.from_checkpoint and first_step < a.steps:
+        a.stop_after = first_step
     t_train = time.time()
     acc_loss, acc_aux, acc_n = 0.0, 0.0, 0
-    for step in range(a.steps):
+    for step in range(first_step, last if not a.from_checkpoint else first_step):
         model.train()
         idx = order[(step * a.batch + torch.arange(a.batch)) % n_win]
         starts = idx * a.seq
@@ -168,7 +202,8 @@ def main():
         if (step + 1) % a.log_every == 0 or step + 1 == a.steps:
             el = time.time() - t_train
             rec = {"step": step + 1, "loss": acc_loss / acc_n, "aux": acc_aux / acc_n, "lr": lr_at(step),
-                   "elapsed_s": round(el, 1), "tok_per_s": round((step + 1) * a.batch * a.seq / el, 1)}
+                   "elapsed_s": round(train_s_before + el, 1),
+                   "tok_per_s": round((step + 1 - first_step) * a.batch * a.seq / el, 1)}
             curve.append(rec)
             log(json.dumps(rec))
             acc_loss, acc_aux, acc_n = 0.0, 0.0, 0
@@ -177,7 +212,17 @@ def main():
             r = model_stats.perplexity_llamacpp(model, heldout_ids, cfg.n_ctx)
             evals.append({"step": step + 1, "heldout_ppl_llamacpp_style": r["ppl"]})
             log("eval", evals[-1])
-    train_s = time.time() - t_train
+        if a.save_every and (step + 1) % a.save_every == 0:
+            path = os.path.join(a.work_dir, f"ckpt-step{step + 1:04d}.pt")
+            torch.save({"config": cfg.dict(), "state": model.state_dict(), "optimizer": opt.state_dict(),
+                        "step": step + 1, "curve": curve, "evals": evals,
+                        "train_s": train_s_before + time.time() - t_train}, path + ".tmp")
+            os.replace(path + ".tmp", path)
+            old = os.path.join(a.work_dir, f"ckpt-step{step + 1 - 2 * a.save_every:04d}.pt")
+            if os.path.exists(old):
+                os.remove(old)
+    trained_steps = last if not a.from_checkpoint else first_step
+    train_s = train_s_before + time.time() - t_train
 
     # ---------------------------------------------------------------- save + export
     model.eval()
@@ -198,14 +243,17 @@ def main():
     metrics = {
         "model": os.path.basename(q8_path), "config": cfg.dict(),
         "params": pc,
-        "train": {k: v for k, v in vars(a).items() if k not in ("work_dir", "out_dir", "setup")},
-        "train_tokens": a.steps * a.batch * a.seq, "train_wall_s": round(train_s, 1),
+        "train": {k: v for k, v in vars(a).items()
+                  if k not in ("work_dir", "out_dir", "setup", "resume", "from_checkpoint", "loss_log")},
+        "trained_steps": trained_steps,
+        "train_tokens": trained_steps * a.batch * a.seq, "train_wall_s": round(train_s, 1),
         "torch": torch.__version__, "corpus": corpus["stats"], "loss_curve": curve, "evals": evals,
         **ev, "ppl_moescope_cli": "TODO: filled in once the engine runs it",
     }
     mpath = os.path.join(a.out_dir, "moescope-demo-metrics.json")
     json.dump(metrics, open(mpath, "w"), indent=1)
     log(f"heldout ppl (llama-perplexity style) {ev['ppl_llamacpp_style']['ppl']:.3f}, "
+        f"same with special tokens parsed {ev['ppl_llamacpp_style_parse_special']['ppl']:.3f}, "
         f"all tokens {ev['ppl_all_tokens_parse_special']['ppl']:.3f}")
     for s in ev["samples"]:
         log("sample", json.dumps(s))
