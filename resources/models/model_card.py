@@ -119,18 +119,33 @@ def render(m, check_log):
       "part of the software program in whole or part. Users may copy, modify or distribute this file at "
       "will. -- Chip Chapin, September 4, 1989\".\n")
     w("## Training\n")
+    cmd = f"./train_demo_moe.py --steps {tr['steps']}"
+    if tr.get("stop_after"):
+        cmd += f" --stop-after {tr['stop_after']}"
+    if tr.get("anneal_from"):
+        cmd += f" --anneal-from {tr['anneal_from']}"
     w("```\nsudo resources/models/train_demo_moe.py --setup     # apt-get install the Debian packages\n"
-      "cd resources/models && nice -n 19 ./train_demo_moe.py    # defaults below; ~40 min on one core\n"
+      f"cd resources/models && nice -n 19 {cmd}\n"
       "./check_gguf.py --conformance moescope-demo-q8_0.gguf ../../build/demo-moe/moescope-demo-f16.gguf \\\n"
       "    --checkpoint ../../build/demo-moe/moescope-demo.pt\n./model_card.py\n```\n")
-    w(f"Seed {tr['seed']}; {tr['steps']} steps × {tr['batch']} sequences × {tr['seq']} tokens = "
+    steps = m.get("trained_steps", tr["steps"])
+    sched = (f"lr {tr['lr']:g} with {tr['warmup']} warm-up steps, then the cosine decay of a {tr['steps']}-step "
+             f"schedule (to {tr['min_lr_frac']:g}× at step {tr['steps']})")
+    if tr.get("anneal_from"):
+        sched += (f" until step {tr['anneal_from']}, from there a linear decay to {tr['min_lr_frac']:g}× lr "
+                  f"at the last step {steps} (`--stop-after {steps} --anneal-from {tr['anneal_from']}`: the "
+                  "machine was busier than planned, so the run was shortened while it ran; the command above "
+                  "reproduces it in one go)")
+    w(f"Seed {tr['seed']}; {steps} steps × {tr['batch']} sequences × {tr['seq']} tokens = "
       f"{m['train_tokens']:,} tokens (documents packed, separated by `<|endoftext|>`; chat share "
-      f"≈0.67 of the tokens); AdamW (β 0.9/0.95, weight decay {tr['wd']} on matrices), lr {tr['lr']:g} with "
-      f"{tr['warmup']} warm-up steps and cosine decay to {tr['min_lr_frac']:g}×, gradient clipping 1.0; loss = "
+      f"≈0.67 of the tokens); AdamW (β 0.9/0.95, weight decay {tr['wd']} on matrices), {sched}; "
+      "gradient clipping 1.0; loss = "
       f"cross-entropy + {tr['aux_coef']:g} × Switch-Transformer load-balancing loss (n_expert · Σ f_e·P_e per "
       f"layer, 1.0 when balanced). PyTorch {m['torch']} (Debian python3-torch), "
-      f"{tr['threads']} thread, deterministic algorithms. Training wall time: {m['train_wall_s'] / 60:.1f} min "
-      "(shared 2-core machine, nice 19).\n")
+      f"{tr['threads']} thread, deterministic algorithms (a run resumed from a `--save-every` checkpoint "
+      "gives bit-identical weights; checked). Training wall time: "
+      f"{m['train_wall_s'] / 60:.1f} min (2-core machine shared with C++ builds, nice 19; "
+      "1.8 s/step when idle, up to 10 s/step under load).\n")
     w("Loss curve (training cross-entropy in nats per token, mean over the preceding logging window; aux = "
       "load-balancing loss):\n")
     w("| step | loss | aux | lr |\n|---|---|---|---|")
@@ -148,6 +163,12 @@ def render(m, check_log):
       f"({p1['n_tokens']:,} tokens; special-token texts NOT parsed, no BOS, as `llama-perplexity` does), "
       f"{p1['n_chunks']} chunks of {p1['n_ctx']}, in each chunk the second half scored "
       f"({p1['n_scored']:,} predictions), ppl = exp(mean NLL).")
+    p3 = m.get("ppl_llamacpp_style_parse_special")
+    if p3:
+        w(f"- PyTorch, same method but special-token texts parsed into control tokens ({p3['n_tokens']:,} tokens, "
+          f"{p3['n_scored']:,} predictions): {p3['ppl']:.3f}. The gap to the first number is the chat markup: "
+          "tokenized as plain text, each `<|im_start|>`/`<|im_end|>` becomes several byte-pair pieces the model "
+          "never saw, about a quarter of the file's tokens.")
     w(f"- PyTorch, every token scored (chunks of 512, special tokens parsed, {p2['n_scored']:,} "
       f"predictions): {p2['ppl']:.3f}.")
     w("- `moescope-cli perplexity`: TODO: filled in once the engine runs it.\n")
