@@ -193,9 +193,15 @@ def render(m, check_log):
           "PyTorch model are first checked against llama.cpp's logits for the shared qwen2moe test models.\n")
         w("```\n" + check_log.strip() + "\n```\n")
     w("## Limitations\n")
-    w("~10M parameters trained on a few million tokens for well under an hour on one CPU core: definitions "
-      "are frequently invented or attached to the wrong word, prose drifts, and the model knows nothing "
-      "beyond WordNet glosses and the KJV. English only. Do not rely on its output.")
+    w("~10M parameters trained on about 3 million tokens in about an hour on one (shared) CPU core: the "
+      "answers have the dictionary form (\"A … is a …\", \"To … means to …\") but usually name the wrong "
+      "word and invent the definition; prose drifts; the model knows nothing beyond WordNet glosses and the "
+      "KJV. English only. Do not rely on its output. A longer run of the same script (e.g. the full "
+      "`--steps 1300` schedule, ~40 min on an idle core) should answer better.\n")
+    w("Note on Q8_0: the file's blocks are ggml's `quantize_row_q8_0_ref` (round half away from zero). "
+      "`shared/tools/make_tiny_moe_gguf.py` rounds with `np.round` (half to even), so its Q8_0 differs from "
+      "ggml's exactly where x/d is k + 0.5: 20 of 311,296 blocks for these weights, and 6 of 139,264 blocks "
+      "in `shared/conformance/models/qwen2moe-q8_0.gguf` (see the check log above).")
     return "\n".join(L) + "\n"
 
 

@@ -199,7 +199,7 @@ def main():
         acc_loss += ce.item()
         acc_aux += aux.item()
         acc_n += 1
-        if (step + 1) % a.log_every == 0 or step + 1 == a.steps:
+        if (step + 1) % a.log_every == 0 or step + 1 == last:
             el = time.time() - t_train
             rec = {"step": step + 1, "loss": acc_loss / acc_n, "aux": acc_aux / acc_n, "lr": lr_at(step),
                    "elapsed_s": round(train_s_before + el, 1),
