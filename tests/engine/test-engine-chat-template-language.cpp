@@ -297,6 +297,25 @@ class TestChatTemplateLanguage : public QObject {
     QVERIFY2(seconds < 20.0, qPrintable(QString("took %1 s").arg(seconds)));
   }
 
+  // Deeply nested or self-containing values: built and dropped without recursion, refused
+  // (not overflowing the stack) when printed, compared or serialised.
+  void deepAndCyclicValues() {
+    QCOMPARE(QString::fromStdString(render(
+                 "{% set ns = namespace(l=[]) %}{% for i in range(300000) %}{% set ns.l = [ns.l] %}{% endfor %}ok")),
+             QString("ok"));
+    const char* refused[] = {
+        "{% set ns = namespace(l=[]) %}{% for i in range(1000) %}{% set ns.l = [ns.l] %}{% endfor %}{{ ns.l }}",
+        "{% set ns = namespace(l=[]) %}{% for i in range(1000) %}{% set ns.l = [ns.l] %}{% endfor %}{{ ns.l | tojson }}",
+        "{% set ns = namespace(a=[], b=[]) %}{% for i in range(1000) %}{% set ns.a = [ns.a] %}{% set ns.b = [ns.b] %}"
+        "{% endfor %}{{ ns.a == ns.b }}",
+        "{% set l = [] %}{{ l.append(l) }}{{ l }}",
+        "{% set ns = namespace() %}{% set ns.me = ns %}{{ ns }}",
+    };
+    for (const char* source : refused)
+      QVERIFY2(QString::fromStdString(error_of(source)).contains("nested more than"), source);
+    QCOMPARE(QString::fromStdString(render("{% set l = [] %}{{ l.append(l) }}{{ l == l }}")), QString("NoneTrue"));
+  }
+
   void limitsAreConfigurable() {
     moe::TemplateLimits limits;
     limits.max_output_bytes = 10;

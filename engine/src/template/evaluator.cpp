@@ -71,7 +71,15 @@ std::string Evaluator::render(const Body& body) {
   frames_.clear();
   frames_.push_back(Frame{});
   std::string out;
-  exec_body(body, out);
+  try {
+    exec_body(body, out);
+  } catch (const TemplateRaisedError&) {
+    throw;
+  } catch (const TemplateError& e) {
+    // Errors raised below the evaluator (value.cpp) carry no location yet.
+    if (std::string_view(e.what()).starts_with("chat template '")) throw;
+    fail(e.what());
+  }
   return out;
 }
 

@@ -22,6 +22,7 @@ using Array = std::vector<Value>;
 
 class Object {
  public:
+  friend struct ValueReaper;
   [[nodiscard]] const Value* find(std::string_view key) const;
   Value* find(std::string_view key);
   void set(const std::string& key, Value v);
@@ -42,8 +43,14 @@ struct Callable {
   std::function<Value(Evaluator&, CallArgs&)> fn;
 };
 
+// Values nested deeper than this (only reachable through namespace/list mutation, or a
+// container holding itself) are refused by repr, comparison and tojson instead of
+// overflowing the stack.
+inline constexpr int kMaxValueDepth = 200;
+
 class Value {
  public:
+  friend struct ValueReaper;
   enum class Kind { Undefined, None, Bool, Int, Float, String, List, Dict, Namespace, Callable };
 
   Value() = default;  // undefined
@@ -90,6 +97,8 @@ class Value {
   [[nodiscard]] Array& arr() const { return *static_cast<Array*>(p_.get()); }
   [[nodiscard]] Object& obj() const { return *static_cast<Object*>(p_.get()); }
   [[nodiscard]] const Callable& fn() const { return *static_cast<const Callable*>(p_.get()); }
+  // The shared payload's address: Python's `is` for containers.
+  [[nodiscard]] const void* identity() const { return p_.get(); }
   // For undefined values: the expression that produced it, for "'x' is undefined" messages.
   [[nodiscard]] std::string_view hint() const {
     return kind_ == Kind::Undefined && p_ ? std::string_view(str()) : std::string_view();
@@ -97,9 +106,9 @@ class Value {
 
   [[nodiscard]] bool truthy() const;
   // Python str(): what `{{ x }}` prints.
-  [[nodiscard]] std::string to_str() const;
+  [[nodiscard]] std::string to_str(int depth = 0) const;
   // Python repr(), used for containers printed with str().
-  [[nodiscard]] std::string repr() const;
+  [[nodiscard]] std::string repr(int depth = 0) const;
   [[nodiscard]] std::string type_name() const;
 
  private:
@@ -115,10 +124,10 @@ class Value {
 };
 
 // Python ==, with 1 == 1.0 == True and deep comparison of containers.
-bool values_equal(const Value& a, const Value& b);
+bool values_equal(const Value& a, const Value& b, int depth = 0);
 // Python <; throws TemplateError-compatible std::runtime_error text via the evaluator.
 // Returns -1/0/1; sets `ok` false when the types are not orderable.
-int values_compare(const Value& a, const Value& b, bool& ok);
+int values_compare(const Value& a, const Value& b, bool& ok, int depth = 0);
 
 std::string format_python_float(double d);
 std::string python_string_repr(std::string_view s);
