@@ -122,6 +122,12 @@ class TestChatTemplateLanguage : public QObject {
         "[in]");
     row("macro/sees-template-globals", "{% macro m() %}{{ bos_token }}{{ messages | length }}{% endmacro %}{{ m() }}",
         "<s>3");
+    row("macro/closes-over-loop-variable", "{% for m in messages %}{% macro inner() %}{{ m.role }}{% endmacro %}{{ inner() }};{% endfor %}",
+        "system;user;assistant;");
+    row("macro/call-block-with-args", "{% macro each(items) %}{% for i in items %}{{ caller(i) }}{% endfor %}{% endmacro %}{% call(x) each([1, 2]) %}<{{ x }}>{% endcall %}",
+        "<1><2>");
+    row("macro/default-uses-earlier-param", "{% macro m(a, b=a ~ '!') %}{{ b }}{% endmacro %}{{ m('x') }}",
+        "x!");
     row("filter-block", "{% filter upper %}abc {{ 'd' }}{% endfilter %}",
         "ABC D");
     row("expr/arithmetic", "{{ 7 // 2 }} {{ -7 // 2 }} {{ -7 % 3 }} {{ 7 / 2 }} {{ 2 ** 10 }} {{ -2 ** 2 }} {{ 1.5 + 1 }} {{ (1 + 2) * 3 }}",

@@ -282,53 +282,62 @@ void Evaluator::exec_for(const Node& n, std::string& out) {
 
 Value Evaluator::make_macro(const Node& n) {
   const Node* node = &n;
-  return Value::callable(n.k == Node::K::Macro ? n.name : "caller", [node](Evaluator& ev, CallArgs& args) -> Value {
-    if (ev.call_depth_ >= ev.limits_.max_call_depth)
-      ev.fail("maximum macro recursion depth (" + std::to_string(ev.limits_.max_call_depth) + ") exceeded");
-    ++ev.call_depth_;
-    ev.frames_.push_back(Frame{{}, true});
-    std::string text;
-    try {
-      size_t next_pos = 0;
-      for (const auto& p : node->params) {
-        Value v;
-        bool found = false;
-        if (next_pos < args.pos.size()) {
-          v = args.pos[next_pos++];
-          found = true;
-        } else {
-          for (const auto& [k, kv] : args.kw)
-            if (k == p.name) {
-              v = kv;
+  // Like Jinja2, a macro closes over the local variables visible where it is defined (loop
+  // variables, sets in a loop body); template-level variables stay live through the root frame.
+  auto closure = std::make_shared<std::unordered_map<std::string, Value>>();
+  for (size_t i = frames_.size(); i-- > 1;) {
+    for (const auto& [k, v] : frames_[i].vars) closure->emplace(k, v);
+    if (frames_[i].barrier) break;
+  }
+  return Value::callable(
+      n.k == Node::K::Macro ? n.name : "caller", [node, closure](Evaluator& ev, CallArgs& args) -> Value {
+        if (ev.call_depth_ >= ev.limits_.max_call_depth)
+          ev.fail("maximum macro recursion depth (" + std::to_string(ev.limits_.max_call_depth) + ") exceeded");
+        ++ev.call_depth_;
+        ev.frames_.push_back(Frame{*closure, true});
+        std::string text;
+        try {
+          size_t next_pos = 0;
+          for (const auto& p : node->params) {
+            Value v;
+            bool found = false;
+            if (next_pos < args.pos.size()) {
+              v = args.pos[next_pos++];
               found = true;
+            } else {
+              for (const auto& [k, kv] : args.kw)
+                if (k == p.name) {
+                  v = kv;
+                  found = true;
+                }
             }
+            if (!found)
+              v = p.default_value ? ev.eval(*p.default_value) : Value::undefined("'" + p.name + "' is undefined");
+            ev.assign(p.name, v);
+          }
+          Array varargs(args.pos.begin() + static_cast<std::ptrdiff_t>(std::min(next_pos, args.pos.size())),
+                        args.pos.end());
+          ev.assign("varargs", Value::tuple(std::move(varargs)));
+          Object kwargs;
+          for (const auto& [k, kv] : args.kw) {
+            bool is_param = false;
+            for (const auto& p : node->params) is_param = is_param || p.name == k;
+            if (k == "caller")
+              ev.assign("caller", kv);
+            else if (!is_param)
+              kwargs.set(k, kv);
+          }
+          ev.assign("kwargs", Value::object(std::move(kwargs)));
+          ev.exec_body(node->body, text);
+        } catch (...) {
+          ev.frames_.pop_back();
+          --ev.call_depth_;
+          throw;
         }
-        if (!found) v = p.default_value ? ev.eval(*p.default_value) : Value::undefined("'" + p.name + "' is undefined");
-        ev.assign(p.name, v);
-      }
-      Array varargs(args.pos.begin() + static_cast<std::ptrdiff_t>(std::min(next_pos, args.pos.size())),
-                    args.pos.end());
-      ev.assign("varargs", Value::tuple(std::move(varargs)));
-      Object kwargs;
-      for (const auto& [k, kv] : args.kw) {
-        bool is_param = false;
-        for (const auto& p : node->params) is_param = is_param || p.name == k;
-        if (k == "caller")
-          ev.assign("caller", kv);
-        else if (!is_param)
-          kwargs.set(k, kv);
-      }
-      ev.assign("kwargs", Value::object(std::move(kwargs)));
-      ev.exec_body(node->body, text);
-    } catch (...) {
-      ev.frames_.pop_back();
-      --ev.call_depth_;
-      throw;
-    }
-    ev.frames_.pop_back();
-    --ev.call_depth_;
-    return Value(std::move(text));
-  });
+        ev.frames_.pop_back();
+        --ev.call_depth_;
+        return Value(std::move(text));
+      });
 }
 
 Value Evaluator::lookup(const std::string& name) {
