@@ -88,6 +88,19 @@ struct ResolvedChatTemplate {
 ResolvedChatTemplate resolve_chat_template(std::optional<std::string_view> model_template,
                                            std::string_view origin = "chat_template");
 
+class GgufFile;
+
+// What a model file says about its prompt format: its template (or the ChatML fallback) and
+// the texts of its BOS/EOS tokens (empty when the model has none), as llama.cpp passes them.
+struct ModelChatFormat {
+  ResolvedChatTemplate chat_template;
+  std::string bos_token;
+  std::string eos_token;
+};
+// Throws GgufError when a token id lies outside the vocabulary, TemplateError when the
+// template does not parse.
+ModelChatFormat chat_format_from_gguf(const GgufFile& gguf);
+
 namespace fuzz {
 // Fuzzing entry point: the first line of `data` (up to '\n') is used as the messages JSON when
 // it parses, the rest as template source. Never throws, never crashes; returns 0.
