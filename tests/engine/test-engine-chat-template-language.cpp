@@ -291,6 +291,15 @@ class TestChatTemplateLanguage : public QObject {
     QTest::newRow("deep-lists") << "{{ " + QString(20000, '[') + QString(20000, ']') + " }}" << "nesting too deep";
     QTest::newRow("deep-blocks") << QString("{% if true %}").repeated(5000) << "nesting too deep";
     QTest::newRow("integer-overflow") << "{{ 2 ** 64 }}" << "integer overflow";
+    QTest::newRow("membership-in-loop")
+        << "{% set l = range(1000000) | list %}{% for i in range(1000000) %}{% if -1 in l %}{% endif %}{% endfor %}"
+        << "evaluation budget";
+    QTest::newRow("unique-quadratic") << "{{ range(1000000) | unique | list | length }}" << "evaluation budget";
+    QTest::newRow("indent-blowup") << "{{ ('\\n' * 1000000) | indent(1000, blank=true) }}" << "string too large";
+    QTest::newRow("tojson-blowup") << "{{ range(1000000) | list | tojson(indent=64) }}" << "string too large";
+    QTest::newRow("string-index-in-loop")
+        << "{% set s = 'x' * 10000000 %}{% for i in range(1000000) %}{% set c = s[i] %}{% endfor %}"
+        << "evaluation budget";
   }
 
   void sandboxBoundsHostileTemplates() {
@@ -300,7 +309,7 @@ class TestChatTemplateLanguage : public QObject {
     const QString msg = QString::fromStdString(error_of(source.toStdString()));
     const auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     QVERIFY2(msg.contains(fragment), qPrintable("got: " + msg));
-    QVERIFY2(seconds < 20.0, qPrintable(QString("took %1 s").arg(seconds)));
+    QVERIFY2(seconds < 60.0, qPrintable(QString("took %1 s").arg(seconds)));
   }
 
   // Deeply nested or self-containing values: built and dropped without recursion, refused
@@ -320,6 +329,22 @@ class TestChatTemplateLanguage : public QObject {
     for (const char* source : refused)
       QVERIFY2(QString::fromStdString(error_of(source)).contains("nested more than"), source);
     QCOMPARE(QString::fromStdString(render("{% set l = [] %}{{ l.append(l) }}{{ l == l }}")), QString("NoneTrue"));
+  }
+
+  // Corner cases that once overflowed or spun: repetition of empty sequences, slices with
+  // extreme steps, ranges ending at the int64 limit.
+  void arithmeticCornersStayDefined() {
+    QCOMPARE(QString::fromStdString(render("[{{ '' * 10**18 }}][{{ [] * 10**18 }}][{{ 'ab' * -3 }}]")),
+             QString("[][[]][]"));
+    QCOMPARE(QString::fromStdString(render("{{ [1, 2, 3][1::9223372036854775807] }}{{ [1, 2, 3][::-9223372036854775807] }}")),
+             QString("[2][3]"));
+    QCOMPARE(QString::fromStdString(render("{{ range(9223372036854775806, 9223372036854775807, 10) | list }}")),
+             QString("[9223372036854775806]"));
+    QCOMPARE(QString::fromStdString(render("{{ range(-9223372036854775807 - 1, -9223372036854775807, 5) | list }}")),
+             QString("[-9223372036854775808]"));
+    QCOMPARE(QString::fromStdString(render("{{ range(-9223372036854775807 - 1, 9223372036854775807, 4611686018427387904) | list }}")),
+             QString("[-9223372036854775808, -4611686018427387904, 0, 4611686018427387904]"));
+    QCOMPARE(QString::fromStdString(render("{{ range(5, -5, -3) | list }}|{{ range(0, 10, -1) | list }}")), QString("[5, 2, -1, -4]|[]"));
   }
 
   void limitsAreConfigurable() {

@@ -380,6 +380,9 @@ Value Evaluator::call(const Value& fn, CallArgs& args) {
 }
 
 Value Evaluator::apply_filter(const std::string& name, const Value& input, CallArgs& args) {
+  // Filters are linear in their input (sort: n log n, bounded by the container limit).
+  if (input.is_string()) charge(input.str().size() / 16);
+  if (input.is_array()) charge(input.arr().size() / 4);
   Value result;
   if (!call_builtin_filter(*this, name, input, args, result)) fail("no filter named '" + name + "'");
   return result;

@@ -364,6 +364,18 @@ std::vector<std::string_view> utf8_chars(std::string_view s) {
   return out;
 }
 
+std::string_view utf8_char_at(std::string_view s, size_t i) {
+  size_t pos = 0;
+  for (size_t k = 0; k < i && pos < s.size(); ++k) {
+    ++pos;
+    while (pos < s.size() && (static_cast<unsigned char>(s[pos]) & 0xc0) == 0x80) ++pos;
+  }
+  if (pos >= s.size()) return {};
+  size_t end = pos + 1;
+  while (end < s.size() && (static_cast<unsigned char>(s[end]) & 0xc0) == 0x80) ++end;
+  return s.substr(pos, end - pos);
+}
+
 size_t utf8_length(std::string_view s) {
   size_t n = 0;
   for (unsigned char c : s)
@@ -461,6 +473,7 @@ void newline_indent(const JsonDumpOptions& opt, int level, std::string& out) {
 
 bool json_dumps(const Value& v, const JsonDumpOptions& opt, std::string& out, int depth) {
   check_depth(depth);
+  if (out.size() > opt.max_bytes) return false;
   switch (v.kind()) {
     case Value::Kind::None: out += "null"; return true;
     case Value::Kind::Bool: out += v.as_bool() ? "true" : "false"; return true;

@@ -137,6 +137,8 @@ std::string html_escape(std::string_view s);
 // UTF-8 helpers: Python strings index by code point.
 std::vector<std::string_view> utf8_chars(std::string_view s);
 size_t utf8_length(std::string_view s);
+// The code point at index `i` (empty when out of range), found without materialising the rest.
+std::string_view utf8_char_at(std::string_view s, size_t i);
 
 struct JsonDumpOptions {
   int indent = -1;  // -1: no newlines
@@ -144,6 +146,7 @@ struct JsonDumpOptions {
   bool sort_keys = false;
   std::string item_sep = ", ";
   std::string key_sep = ": ";
+  size_t max_bytes = SIZE_MAX;  // json_dumps fails once the output grows past this
 };
 // Python json.dumps; returns false when a value is not serializable (undefined, callable).
 bool json_dumps(const Value& v, const JsonDumpOptions& opt, std::string& out, int depth = 0);
