@@ -1,6 +1,7 @@
 #include "evaluator.hpp"
 
 #include <exception>
+#include <unordered_set>
 
 #include "moe/chat-template.hpp"
 #include "moe/errors.hpp"
@@ -168,11 +169,34 @@ Evaluator::Flow Evaluator::exec(const Node& n, std::string& out) {
   return Flow::Normal;
 }
 
+void Evaluator::refuse_cycle(const Value& container, const Value& item) {
+  // Storing a container inside itself would make a reference cycle that shared ownership can
+  // never free; Python allows it, chat templates never need it.
+  const void* target = container.identity();
+  std::vector<const Value*> stack{&item};
+  std::unordered_set<const void*> seen;
+  while (!stack.empty()) {
+    const Value* v = stack.back();
+    stack.pop_back();
+    if (!v->is_array() && !v->is_object() && !v->is_callable()) continue;
+    if (v->identity() == target) fail("cannot store a value inside itself");
+    if (!seen.insert(v->identity()).second) continue;
+    charge(1);
+    if (v->is_array())
+      for (const Value& c : v->arr()) stack.push_back(&c);
+    else if (v->is_object())
+      for (const auto& kv : v->obj().entries()) stack.push_back(&kv.second);
+    else
+      for (const Value& c : v->fn().refs) stack.push_back(&c);
+  }
+}
+
 void Evaluator::exec_set(const Node& n, const Value& v) {
   if (!n.attr_of.empty()) {
     Value ns = lookup(n.attr_of);
     if (!ns.is_namespace())
       fail("can only assign attributes of a namespace(), '" + n.attr_of + "' is " + ns.type_name());
+    refuse_cycle(ns, v);
     ns.obj().set(n.attr, v);
     return;
   }
@@ -289,8 +313,11 @@ Value Evaluator::make_macro(const Node& n) {
     for (const auto& [k, v] : frames_[i].vars) closure->emplace(k, v);
     if (frames_[i].barrier) break;
   }
+  std::vector<Value> refs;
+  for (const auto& kv : *closure) refs.push_back(kv.second);
   return Value::callable(
-      n.k == Node::K::Macro ? n.name : "caller", [node, closure](Evaluator& ev, CallArgs& args) -> Value {
+      n.k == Node::K::Macro ? n.name : "caller",
+      [node, closure](Evaluator& ev, CallArgs& args) -> Value {
         if (ev.call_depth_ >= ev.limits_.max_call_depth)
           ev.fail("maximum macro recursion depth (" + std::to_string(ev.limits_.max_call_depth) + ") exceeded");
         ++ev.call_depth_;
@@ -337,7 +364,8 @@ Value Evaluator::make_macro(const Node& n) {
         ev.frames_.pop_back();
         --ev.call_depth_;
         return Value(std::move(text));
-      });
+      },
+      std::move(refs));
 }
 
 Value Evaluator::lookup(const std::string& name) {

@@ -49,6 +49,8 @@ class Evaluator {
   }
   void charge(uint64_t units);
   void check_container_size(size_t n);
+  // Fails when `item` (transitively) contains `container`.
+  void refuse_cycle(const Value& container, const Value& item);
   const Limits& limits() const { return limits_; }
 
   Value call(const Value& fn, CallArgs& args);

@@ -119,10 +119,10 @@ Value Value::namespace_object() {
   v.kind_ = Kind::Namespace;
   return v;
 }
-Value Value::callable(std::string name, std::function<Value(Evaluator&, CallArgs&)> fn) {
+Value Value::callable(std::string name, std::function<Value(Evaluator&, CallArgs&)> fn, std::vector<Value> refs) {
   Value v;
   v.kind_ = Kind::Callable;
-  v.p_ = std::make_shared<Callable>(Callable{std::move(name), std::move(fn)});
+  v.p_ = std::make_shared<Callable>(Callable{std::move(name), std::move(fn), std::move(refs)});
   return v;
 }
 

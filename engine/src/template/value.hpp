@@ -41,6 +41,8 @@ class Object {
 struct Callable {
   std::string name;
   std::function<Value(Evaluator&, CallArgs&)> fn;
+  // Values `fn` keeps alive (bound receiver, macro closure): followed by the cycle check.
+  std::vector<Value> refs;
 };
 
 // Values nested deeper than this (only reachable through namespace/list mutation, or a
@@ -72,7 +74,7 @@ class Value {
   static Value object();
   static Value object(Object o);
   static Value namespace_object();
-  static Value callable(std::string name, std::function<Value(Evaluator&, CallArgs&)> fn);
+  static Value callable(std::string name, std::function<Value(Evaluator&, CallArgs&)> fn, std::vector<Value> refs = {});
 
   [[nodiscard]] Kind kind() const { return kind_; }
   [[nodiscard]] bool is_undefined() const { return kind_ == Kind::Undefined; }
