@@ -4,7 +4,14 @@
 // loop controls; globals raise_exception and strftime_now).
 //
 // Rendering runs in a sandbox: no file or network access, bounded macro recursion, loop
-// iterations, evaluation work and output size. Every failure is a moe::TemplateError.
+// iterations, evaluation work and output size. Every failure is a moe::TemplateError whose
+// message names the template, line and column.
+//
+// Known differences from Python jinja2 (none matters for the templates models ship):
+// integers are 64-bit (overflow is an error); upper/lower/title change ASCII letters only;
+// list.append() is allowed (Hugging Face's immutable sandbox forbids it); a container cannot
+// be stored inside itself; unknown filters/tests fail when evaluated, not when parsed;
+// `for ... recursive`, loop.changed(), include/import/extends are not supported.
 
 #include <cstddef>
 #include <cstdint>
