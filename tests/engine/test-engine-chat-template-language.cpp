@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "moe/chat-template.hpp"
@@ -267,6 +268,33 @@ class TestChatTemplateLanguage : public QObject {
       QCOMPARE(e.line, 2);
       QVERIFY(e.column > 0);
     }
+  }
+
+  // Hugging Face's generation-block extension: the body renders in place.
+  void generationBlockRendersItsBody() {
+    QCOMPARE(QString::fromStdString(render("{% for m in messages %}{% if m.role == 'assistant' %}"
+                                           "{%- generation %}<{{ m.content }}>{% endgeneration %}{% endif %}{% endfor %}")),
+             QString::fromUtf8("<Héllo → 世界>"));
+  }
+
+  // One parsed template rendered from several threads at once (the tsan preset checks races).
+  void rendersConcurrently() {
+    const auto tmpl = moe::ChatTemplate::parse(
+        "{% set ns = namespace(n=0) %}{% macro m(x) %}<{{ x | upper }}>{% endmacro %}"
+        "{% for t in messages %}{% set ns.n = ns.n + 1 %}{{ m(t.role) }}{{ t.content | tojson }}{% endfor %}{{ ns.n }}",
+        "threads");
+    const std::vector<moe::ChatTurn> turns = {{"user", "a"}, {"assistant", "b\n"}, {"user", "c"}};
+    const std::string want = tmpl.render(turns, false, "", "");
+    std::vector<std::thread> threads;
+    std::vector<int> mismatches(4, 0);
+    for (int t = 0; t < 4; ++t)
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < 200; ++i)
+          if (tmpl.render(turns, false, "", "") != want) ++mismatches[static_cast<size_t>(t)];
+      });
+    for (auto& th : threads) th.join();
+    QCOMPARE(QString::fromStdString(want), QString("<USER>\"a\"<ASSISTANT>\"b\\n\"<USER>\"c\"3"));
+    for (int m : mismatches) QCOMPARE(m, 0);
   }
 
   void undefinedVariablesAreLenient() {

@@ -71,6 +71,7 @@ class ChatTemplate {
   static ChatTemplate parse(std::string_view source, std::string_view origin = "chat_template",
                             TemplateLimits limits = {});
 
+  // Thread-safe: the parsed template is immutable; each render has its own state.
   [[nodiscard]] std::string render(const TemplateInputs& inputs) const;
   [[nodiscard]] std::string render(const std::vector<ChatTurn>& turns, bool add_generation_prompt,
                                    std::string_view bos_token, std::string_view eos_token) const;
