@@ -110,12 +110,14 @@ struct ModelChatFormat {
 ModelChatFormat chat_format_from_gguf(const GgufFile& gguf);
 
 namespace fuzz {
-// Fuzzing entry point: the first line of `data` (up to '\n') is used as the messages JSON when
-// it parses, the rest as template source. Never throws, never crashes; returns 0.
-int render_template_bytes(std::span<const std::byte> data);
+// Fuzzing entry point (see moe/fuzz-entry.hpp for the conventions): when `data` starts with
+// '[', its first line is the messages JSON; the rest is template source, parsed and rendered
+// under tight limits. Returns true if it rendered, false if it was refused with a moe::Error
+// (the expected outcome for most inputs). Any other exception escapes: a bug to report.
+bool render_template_bytes(std::span<const std::byte> data);
 }  // namespace fuzz
 
 }  // namespace moe
 
-// libFuzzer-style C entry point.
+// C entry point for fuzz drivers: render_template_bytes, returning 0 always.
 extern "C" int moe_fuzz_template(const uint8_t* data, size_t size);
