@@ -40,12 +40,13 @@ struct ChatTurn {
   std::string content;
 };
 
+// Sandbox bounds for one render; exceeding any is a TemplateError.
 struct TemplateLimits {
-  int max_call_depth = 64;
-  uint64_t max_loop_iterations = 1'000'000;
-  uint64_t max_work = 100'000'000;
-  size_t max_output_bytes = 16u << 20;
-  size_t max_container_items = 1u << 20;
+  int max_call_depth = 64;                   // nested macro calls
+  uint64_t max_loop_iterations = 1'000'000;  // all loop iterations of one render together
+  uint64_t max_work = 100'000'000;           // expression steps + bytes scanned/built (÷16)
+  size_t max_output_bytes = 16u << 20;       // rendered text, and any single string
+  size_t max_container_items = 1u << 20;     // range(), list growth, characters iterated
 };
 
 struct TemplateInputs {

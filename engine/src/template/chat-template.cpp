@@ -71,13 +71,7 @@ const std::string& ChatTemplate::origin() const { return impl_->origin; }
 
 std::string ChatTemplate::render(const TemplateInputs& in) const {
   using tmpl::Value;
-  tmpl::Limits limits;
-  limits.max_call_depth = impl_->limits.max_call_depth;
-  limits.max_loop_iterations = impl_->limits.max_loop_iterations;
-  limits.max_work = impl_->limits.max_work;
-  limits.max_output_bytes = impl_->limits.max_output_bytes;
-  limits.max_container_items = impl_->limits.max_container_items;
-  tmpl::Evaluator ev(impl_->origin, limits);
+  tmpl::Evaluator ev(impl_->origin, impl_->limits);
 
   std::tm now{};
   if (in.now_iso8601) {
