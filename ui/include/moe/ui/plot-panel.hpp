@@ -1,0 +1,43 @@
+#pragma once
+// Base of the plotting panels: a QCustomPlot themed for light and dark, a note line for
+// "waiting for data", and export of the plot (PNG/PDF) and of its data (CSV).
+#include <QWidget>
+
+class QCustomPlot;
+class QCPAxisRect;
+class QLabel;
+class QTextStream;
+class QToolButton;
+
+namespace moe::ui {
+
+class PlotPanel : public QWidget {
+  Q_OBJECT
+ public:
+  explicit PlotPanel(const QString& name, QWidget* parent = nullptr);
+  QCustomPlot* plot() const { return plot_; }
+  virtual bool hasData() const = 0;
+  virtual void writeCsv(QTextStream& out) const = 0;
+
+  bool exportPng(const QString& path) const;
+  bool exportPdf(const QString& path) const;
+  bool exportCsv(const QString& path) const;
+  QString note() const;
+
+ public Q_SLOTS:
+  virtual void refresh() = 0;  // replots (queued) from the aggregators
+  void applyTheme();           // after a palette change
+
+ protected:
+  void setNote(const QString& text);  // empty hides it
+  void styleAxisRect(QCPAxisRect* rect) const;
+
+ private:
+  void exportWithDialog(const QString& filter, const QString& suffix);
+  QString name_;
+  QCustomPlot* plot_ = nullptr;
+  QLabel* note_ = nullptr;
+  QToolButton* export_ = nullptr;
+};
+
+}  // namespace moe::ui
