@@ -49,6 +49,9 @@ struct ModelSummary {
   int nExpert = 0, nExpertUsed = 0;
   quint64 paramsTotal = 0, paramsActive = 0, fileBytes = 0;
   bool hasChatTemplate = false;
+  // Whether the engine reports routing / expert-cache / kernel telemetry (the panels then
+  // wait for it); false while the engine has no telemetry stream.
+  bool engineTelemetry = false;
 };
 
 struct LoadRequest {
