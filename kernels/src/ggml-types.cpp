@@ -9,7 +9,8 @@ namespace moe::kern {
 namespace {
 
 using T = GgmlType;
-// supported = this build reads the type (dequantize at least); ids ggml retired are absent.
+// supported = quant_supported(): this build dequantizes, quantizes (ggml reference) and
+// multiplies the type (quant.hpp); ids ggml retired are absent.
 constexpr std::array kTypes = {
     TypeTraits{T::F32, "f32", 1, 4, false, true},
     TypeTraits{T::F16, "f16", 1, 2, false, true},
@@ -24,15 +25,15 @@ constexpr std::array kTypes = {
     TypeTraits{T::Q4_K, "q4_K", QK_K, sizeof(block_q4_K), true, true},
     TypeTraits{T::Q5_K, "q5_K", QK_K, sizeof(block_q5_K), true, true},
     TypeTraits{T::Q6_K, "q6_K", QK_K, sizeof(block_q6_K), true, true},
-    TypeTraits{T::Q8_K, "q8_K", QK_K, sizeof(block_q8_K), true, false},
+    TypeTraits{T::Q8_K, "q8_K", QK_K, sizeof(block_q8_K), true, true},
     TypeTraits{T::IQ2_XXS, "iq2_xxs", QK_K, 66, true, false},
     TypeTraits{T::IQ2_XS, "iq2_xs", QK_K, 74, true, false},
     TypeTraits{T::IQ3_XXS, "iq3_xxs", QK_K, 98, true, false},
     TypeTraits{T::IQ1_S, "iq1_s", QK_K, 50, true, false},
-    TypeTraits{T::IQ4_NL, "iq4_nl", 32, sizeof(block_iq4_nl), true, false},
+    TypeTraits{T::IQ4_NL, "iq4_nl", 32, sizeof(block_iq4_nl), true, true},
     TypeTraits{T::IQ3_S, "iq3_s", QK_K, 110, true, false},
     TypeTraits{T::IQ2_S, "iq2_s", QK_K, 82, true, false},
-    TypeTraits{T::IQ4_XS, "iq4_xs", QK_K, sizeof(block_iq4_xs), true, false},
+    TypeTraits{T::IQ4_XS, "iq4_xs", QK_K, sizeof(block_iq4_xs), true, true},
     TypeTraits{T::I8, "i8", 1, 1, false, false},
     TypeTraits{T::I16, "i16", 1, 2, false, false},
     TypeTraits{T::I32, "i32", 1, 4, false, false},

@@ -1,11 +1,41 @@
-// The avx512 variant of every kernel: this file alone is compiled with avx512 flags.
-#include "moe/kernels/kernel-table.hpp"
-#include "simd/ops-basic.hpp"
+// The avx512 variant of every kernel: this file alone is compiled with avx512 (F, BW, DQ, VL,
+// VNNI, BF16) flags.
+#include <immintrin.h>
+
+#include "simd/make-table.hpp"
 
 namespace moe::kern {
 
+using Avx512 = xsimd::avx512bw;
+
+namespace simd {
+
+// F16C-512 conversions and 16-bit widening/narrowing, which xsimd 8.1 does not provide.
+template <>
+struct Conv<Avx512> {
+  using batch = xsimd::batch<float, Avx512>;
+  static constexpr bool native_f16 = true;
+  // Loads and stores below touch exactly batch::size halves (32 bytes) at p.
+  static batch load_f16(const uint16_t* p) {
+    return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+  }
+  static void store_f16(uint16_t* p, batch v) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT));
+  }
+  static batch load_bf16(const uint16_t* p) {
+    const __m512i w = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(w, 16));
+  }
+  static void store_bf16(uint16_t* p, batch v) {
+    // Integer rounding rather than vcvtneps2bf16, which flushes denormals (not bit-exact).
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), _mm512_cvtepi32_epi16(bf16_round_bits<Avx512>(v)));
+  }
+};
+
+}  // namespace simd
+
 const KernelTable& table_avx512() {
-  static const KernelTable table = simd::make_table<xsimd::avx512bw>("avx512");
+  static const KernelTable table = simd::make_table<Avx512>("avx512");
   return table;
 }
 

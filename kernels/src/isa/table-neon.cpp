@@ -1,6 +1,6 @@
-// The NEON variant (arm64 builds only): this file alone is compiled for NEON.
-#include "moe/kernels/kernel-table.hpp"
-#include "simd/ops-basic.hpp"
+// The NEON variant (arm64 builds only): this file alone is compiled for NEON. Conversions use
+// the portable Conv path.
+#include "simd/make-table.hpp"
 
 namespace moe::kern {
 
