@@ -60,7 +60,7 @@ class ScriptedBackend : public moe::ui::ChatBackend {
       }
       if (!generateError.isEmpty()) throw std::runtime_error(generateError.toStdString());
     }
-    s.decodeTokS = 1000.0 / tokenDelayMs;
+    s.decodeTokS = tokenDelayMs > 0 ? 1000.0 / tokenDelayMs : 0.0;
     return s;
   }
 

@@ -38,6 +38,8 @@
 
 namespace moe::ui {
 
+MainWindow::MainWindow() : MainWindow(Options{}) {}
+
 MainWindow::MainWindow(Options options, QWidget* parent) : QMainWindow(parent), options_(std::move(options)) {
   registerChatMetaTypes();
   setWindowTitle(QStringLiteral("MoEScope %1").arg(QString::fromLatin1(moe::kVersion)));

@@ -39,7 +39,7 @@ class MainWindow : public QMainWindow {
     QString conversationDir;     // empty = ConversationStore::defaultDir()
     bool restoreLayout = true;   // window geometry and dock layout from QSettings
   };
-  MainWindow() : MainWindow(Options{}) {}
+  MainWindow();  // the real engine, the user's conversations and layout
   explicit MainWindow(Options options, QWidget* parent = nullptr);
   ~MainWindow() override;
 
