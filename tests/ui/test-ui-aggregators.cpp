@@ -131,8 +131,11 @@ class TestAggregators : public QObject {
     QCOMPARE(s[2].tokS, 2000.0 / 30.0);       // window of 2: 2 tokens in 30 ms
     QCOMPARE(s[3].tokS, 200.0);               // new reply: 1 token in 5 ms
     QCOMPARE(s[3].token, 6LL);
-    QCOMPARE(agg.latencyMs()[0].tokS, 100.0);  // first token latency = TTFT
-    QCOMPARE(agg.latencyMs()[3].tokS, 20.0);
+    QCOMPARE(agg.latencyMs().size(), size_t(4));  // decode steps only: TTFT is kept apart
+    QCOMPARE(agg.latencyMs()[0].tokS, 10.0);
+    QCOMPARE(agg.latencyMs()[0].token, 2LL);
+    QCOMPARE(agg.latencyMs()[2].tokS, 20.0);
+    QCOMPARE(agg.latencyMs()[3].tokS, 5.0);
   }
 
   void feedDrainsEverythingAndCountsDrops() {

@@ -83,7 +83,7 @@ class TestMainWindow : public QObject {
     QVERIFY(!w.sendMessage(QStringLiteral("hello")));
     QVERIFY(w.statusBar()->currentMessage().contains(QStringLiteral("Open a model")));
     QCOMPARE(w.conversations()->rowCount(), 1);  // a fresh start has one empty conversation
-    for (PlotPanel* p : w.plotPanels()) QVERIFY2(!p->note().isEmpty(), "empty panels say what they wait for");
+    for (PlotPanel* p : w.plotPanels()) QVERIFY2(!p->placeholder().isEmpty(), "empty panels say what they wait for");
   }
 
   void streamsReplyAndSaves() {
@@ -127,6 +127,7 @@ class TestMainWindow : public QObject {
     // The kernel panel got token timing from the worker.
     auto* kernel = qobject_cast<KernelPanel*>(w.plotPanels().at(2));
     QTRY_VERIFY_WITH_TIMEOUT(kernel->hasData(), 2000);
+    QTRY_VERIFY_WITH_TIMEOUT(kernel->placeholder().isEmpty(), 2000);
 
     // Regenerate replaces the reply; edit-and-resend replaces the question and the reply.
     w.regenerate(1);

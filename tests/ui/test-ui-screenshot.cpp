@@ -73,7 +73,7 @@ class TestScreenshot : public QObject {
     QVERIFY(w.modelPanel()->hasData());
     // Each panel exports what it shows.
     for (PlotPanel* p : w.plotPanels()) {
-      const QString base = kOut + QStringLiteral("panel-%1-%2").arg(p->plot()->accessibleName().replace(QLatin1Char(' '), QLatin1Char('-')).toLower(), theme);
+      const QString base = kOut + QStringLiteral("panel-%1-%2").arg(QString(p->title()).replace(QLatin1Char(' '), QLatin1Char('-')).toLower(), theme);
       QVERIFY(p->exportPng(base + QStringLiteral(".png")));
       QVERIFY(p->exportCsv(base + QStringLiteral(".csv")));
       QVERIFY(p->exportPdf(base + QStringLiteral(".pdf")));

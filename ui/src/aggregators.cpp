@@ -153,8 +153,9 @@ void ThroughputAggregator::add(const TokenStep& s) {
   if (s.index < 0) return;  // prompt processed: nothing to plot yet
   if (s.index == 0) ttft_.push_back(s.elapsedMs);
   ++seen_;
-  // The first token's latency is the TTFT (prefill included); later ones are decode steps.
-  latency_.push_back({seen_, times_.empty() ? s.elapsedMs : s.elapsedMs - times_.back()});
+  // The first token's latency is the TTFT (prefill included) and is kept apart; the latency
+  // series holds decode steps only, so one long prefill does not flatten the bars.
+  if (!times_.empty()) latency_.push_back({seen_, s.elapsedMs - times_.back()});
   times_.push_back(s.elapsedMs);
   while (static_cast<int>(times_.size()) > window_ + 1) times_.pop_front();
   if (times_.size() >= 2) {

@@ -61,7 +61,7 @@ QStringList AutoRun::panelsWaiting() const {
   for (PlotPanel* p : window_->plotPanels()) {
     // Routing and cache panels have a source only when the engine reports telemetry.
     const bool kernel = qobject_cast<KernelPanel*>(p) != nullptr;
-    if ((kernel || telemetry) && !p->hasData()) waiting << p->plot()->accessibleName();
+    if ((kernel || telemetry) && !p->hasData()) waiting << p->title();
   }
   if (!window_->modelPanel()->hasData()) waiting << QStringLiteral("Model");
   return waiting;

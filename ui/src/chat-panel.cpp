@@ -28,6 +28,7 @@ ChatPanel::ChatPanel(QWidget* parent) : QWidget(parent) {
   f.setPointSizeF(f.pointSizeF() * 1.15);
   title_->setFont(f);
   title_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  title_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);  // elided to fit, never widens the window
   subtitle_ = new QLabel(this);
   subtitle_->setForegroundRole(QPalette::PlaceholderText);
   titles->addWidget(title_);
@@ -76,9 +77,16 @@ ChatPanel::ChatPanel(QWidget* parent) : QWidget(parent) {
 }
 
 void ChatPanel::setTitle(const QString& title, const QString& subtitle) {
-  title_->setText(title);
+  fullTitle_ = title;
+  title_->setToolTip(title);
+  title_->setText(title_->fontMetrics().elidedText(title, Qt::ElideRight, std::max(80, title_->width())));
   subtitle_->setText(subtitle);
   subtitle_->setVisible(!subtitle.isEmpty());
+}
+
+void ChatPanel::resizeEvent(QResizeEvent* event) {
+  QWidget::resizeEvent(event);
+  title_->setText(title_->fontMetrics().elidedText(fullTitle_, Qt::ElideRight, std::max(80, title_->width())));
 }
 
 void ChatPanel::setBusy(bool busy) {

@@ -33,6 +33,7 @@ ConversationSidebar::ConversationSidebar(ConversationListModel* model, QWidget* 
   list_->setEditTriggers(QAbstractItemView::NoEditTriggers);
   list_->setUniformItemSizes(true);
   list_->setTextElideMode(Qt::ElideRight);
+  list_->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);  // long titles elide instead
   layout->addWidget(list_, 1);
 
   auto* buttons = new QHBoxLayout;

@@ -7,6 +7,22 @@
 #include <exception>
 
 namespace moe::ui {
+namespace {
+
+// Length of the longest prefix of `bytes` that does not end inside a UTF-8 sequence, so a
+// batch boundary never splits a character (invalid bytes are passed on as they are).
+qsizetype completeUtf8Prefix(const QByteArray& bytes) {
+  const qsizetype n = bytes.size();
+  for (qsizetype back = 1; back <= 3 && back <= n; ++back) {
+    const auto c = static_cast<unsigned char>(bytes[n - back]);
+    if ((c & 0xC0) == 0x80) continue;  // continuation byte: keep looking for the lead
+    const qsizetype need = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 1;
+    return need > back ? n - back : n;
+  }
+  return n;
+}
+
+}  // namespace
 
 EngineWorker::EngineWorker(std::unique_ptr<ChatBackend> backend, TelemetryFeed* feed)
     : backend_(std::move(backend)), feed_(feed) {
@@ -70,11 +86,11 @@ void EngineWorker::generate(const ChatRequest& request) {
   QByteArray pending;
   int index = 0;
   bool first = true;
-  auto flush = [&] {
-    if (pending.isEmpty()) return;
-    // The engine releases only complete UTF-8 sequences, so each batch decodes on its own.
-    Q_EMIT tokenText(id, QString::fromUtf8(pending));
-    pending.clear();
+  auto flush = [&](bool final) {
+    const qsizetype n = final ? pending.size() : completeUtf8Prefix(pending);
+    if (n == 0) return;
+    Q_EMIT tokenText(id, QString::fromUtf8(pending.constData(), n));
+    pending.remove(0, n);
     sinceFlush.restart();
   };
   auto onToken = [&](std::string_view text) {
@@ -84,18 +100,18 @@ void EngineWorker::generate(const ChatRequest& request) {
     // The first text goes out at once (it is what TTFT feels like); the rest at screen rate.
     if ((first && !text.empty()) || sinceFlush.elapsed() >= batchIntervalMs_) {
       first = false;
-      flush();
+      flush(false);
     }
     return stopUpTo_.load() < id;
   };
   try {
     ReplyStatsValue stats = backend_->generate(request, onToken);
-    flush();
+    flush(true);
     if (stopUpTo_.load() >= id && (stats.stopReason.isEmpty() || stats.stopReason == QLatin1String("none")))
       stats.stopReason = QStringLiteral("cancelled");
     Q_EMIT replyFinished(id, stats);
   } catch (const std::exception& e) {
-    flush();
+    flush(true);
     Q_EMIT errorOccurred(id, QString::fromUtf8(e.what()));
   }
 }

@@ -41,7 +41,7 @@ KernelPanel::KernelPanel(const TelemetryHub* hub, QWidget* parent) : PlotPanel(t
     opBars_ << bars;
   }
   latencyBars_ = new QCPBars(p->xAxis, p->yAxis);
-  latencyBars_->setName(tr("token latency"));
+  latencyBars_->setName(tr("decode step"));
   latencyBars_->setPen(Qt::NoPen);
   latencyBars_->setBrush(QColor(0x42, 0x85, 0xf4));
   latencyBars_->setWidthType(QCPBars::wtPlotCoords);
@@ -65,7 +65,7 @@ KernelPanel::KernelPanel(const TelemetryHub* hub, QWidget* parent) : PlotPanel(t
   applyTheme();
 }
 
-bool KernelPanel::hasData() const { return !hub_->throughput().latencyMs().empty() || !hub_->kernels().tokens().empty(); }
+bool KernelPanel::hasData() const { return hub_->throughput().tokensSeen() > 0 || !hub_->kernels().tokens().empty(); }
 
 void KernelPanel::refresh() {
   QCustomPlot* p = plot();
@@ -73,7 +73,7 @@ void KernelPanel::refresh() {
   const auto& t = hub_->throughput();
   speedTitle_->setTextColor(themeColors().text);
   if (!hasData()) {
-    setNote(tr("Send a message: token timing and tokens per second appear while the model replies."));
+    setPlaceholder(tr("Send a message: time per token, tokens per second and time to first token appear while the model replies."));
     for (auto* b : opBars_) b->data()->clear();
     latencyBars_->data()->clear();
     tokS_->data()->clear();
@@ -81,10 +81,12 @@ void KernelPanel::refresh() {
     p->replot(QCustomPlot::rpQueuedReplot);
     return;
   }
+  setPlaceholder({});
   const bool perOp = !k.tokens().empty();
   setNote(perOp ? QString() : tr("Per-op split (attention / router / experts …) appears once the engine reports kernel spans; "
                                  "until then each bar is the whole token's latency."));
   for (auto* b : opBars_) b->setVisible(perOp);
+  p->legend->setVisible(perOp);  // one series needs no legend; the axis label names it
   for (int i = 0; i < opBars_.size(); ++i) opBars_[i]->removeFromLegend();
   latencyBars_->removeFromLegend();
   double maxY = 0;
@@ -116,7 +118,8 @@ void KernelPanel::refresh() {
     }
     latencyBars_->setData(x, y, true);
     latencyBars_->addToLegend();
-    p->xAxis->setRange(x.front() - 1, x.back() + 1);
+    if (x.isEmpty()) p->xAxis->setRange(0, 2);  // a one-token reply: only its TTFT exists
+    else p->xAxis->setRange(x.front() - 1, x.back() + 1);
   }
   p->yAxis->setRange(0, std::max(1.0, maxY * 1.1));
 

@@ -209,7 +209,10 @@ bool MainWindow::sendMessage(const QString& text) {
   if (live_ || text.trimmed().isEmpty()) return false;
   if (!currentConversation()) newConversation();
   Conversation c = *currentConversation();
-  if (c.messages.isEmpty() && c.title == tr("New chat")) c.title = text.simplified().left(48);
+  if (c.messages.isEmpty() && c.title == tr("New chat")) {
+    const QString line = text.simplified();
+    c.title = line.size() > 60 ? line.left(59) + QChar(0x2026) : line;
+  }
   c.messages.push_back({QStringLiteral("user"), text, {}, {}});
   startReply(std::move(c));
   return true;

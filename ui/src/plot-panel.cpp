@@ -8,6 +8,7 @@
 #include <QLabel>
 #include <QMenu>
 #include <QSaveFile>
+#include <QStackedWidget>
 #include <QStandardPaths>
 #include <QTextStream>
 #include <QToolButton>
@@ -24,6 +25,7 @@ PlotPanel::PlotPanel(const QString& name, QWidget* parent) : QWidget(parent), na
   note_->setWordWrap(true);
   note_->setForegroundRole(QPalette::PlaceholderText);
   top->addWidget(note_, 1);
+  top->addStretch(0);  // keeps Export on the right while the note is hidden
   export_ = new QToolButton(this);
   export_->setText(tr("Export"));
   export_->setAccessibleName(tr("Export %1").arg(name));
@@ -33,13 +35,23 @@ PlotPanel::PlotPanel(const QString& name, QWidget* parent) : QWidget(parent), na
   menu->addAction(tr("Plot as PDF…"), this, [this] { exportWithDialog(tr("PDF document (*.pdf)"), QStringLiteral("pdf")); });
   menu->addAction(tr("Data as CSV…"), this, [this] { exportWithDialog(tr("CSV table (*.csv)"), QStringLiteral("csv")); });
   export_->setMenu(menu);
-  top->addWidget(export_, 0, Qt::AlignTop);
+  top->addWidget(export_, 0, Qt::AlignTop | Qt::AlignRight);
   layout->addLayout(top);
-  plot_ = new QCustomPlot(this);
+  stack_ = new QStackedWidget(this);
+  placeholder_ = new QLabel(stack_);
+  placeholder_->setAlignment(Qt::AlignCenter);
+  placeholder_->setWordWrap(true);
+  placeholder_->setMargin(16);
+  placeholder_->setForegroundRole(QPalette::PlaceholderText);
+  placeholder_->setAccessibleName(tr("%1: no data").arg(name));
+  plot_ = new QCustomPlot(stack_);
   plot_->setAccessibleName(name);
   plot_->setMinimumSize(220, 160);
   plot_->setNoAntialiasingOnDrag(true);
-  layout->addWidget(plot_, 1);
+  stack_->addWidget(placeholder_);
+  stack_->addWidget(plot_);
+  stack_->setCurrentWidget(plot_);
+  layout->addWidget(stack_, 1);
   setNote({});
 }
 
@@ -49,6 +61,14 @@ void PlotPanel::setNote(const QString& text) {
 }
 
 QString PlotPanel::note() const { return note_->text(); }
+
+void PlotPanel::setPlaceholder(const QString& text) {
+  placeholder_->setText(text);
+  stack_->setCurrentWidget(text.isEmpty() ? static_cast<QWidget*>(plot_) : placeholder_);
+  if (!text.isEmpty()) setNote({});
+}
+
+QString PlotPanel::placeholder() const { return stack_->currentWidget() == placeholder_ ? placeholder_->text() : QString(); }
 
 void PlotPanel::styleAxisRect(QCPAxisRect* rect) const {
   const ThemeColors c = themeColors();

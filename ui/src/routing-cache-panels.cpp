@@ -36,13 +36,13 @@ void RoutingPanel::refresh() {
   scale_->axis()->setTickLabelColor(themeColors().text);
   scale_->axis()->setLabelColor(themeColors().text);
   if (!hasData()) {
-    setNote(tr("No routing telemetry yet: the heatmap fills as soon as the engine reports its router "
-               "decisions (layers × experts, last %1 tokens).").arg(r.window()));
+    setPlaceholder(tr("No routing data yet.\n\nThis heatmap (layers × experts, selections over the last %1 tokens) "
+                      "fills as soon as the engine reports its router decisions.").arg(r.window()));
     map_->data()->clear();
     p->replot(QCustomPlot::rpQueuedReplot);
     return;
   }
-  setNote({});
+  setPlaceholder({});
   const int nl = r.layers(), ne = r.experts();
   map_->data()->setSize(ne, nl);
   map_->data()->setRange(QCPRange(0, ne - 1), QCPRange(0, nl - 1));
@@ -95,13 +95,14 @@ void CachePanel::refresh() {
   const CacheAggregator& c = hub_->cache();
   QCustomPlot* p = plot();
   if (!hasData()) {
-    setNote(tr("No expert-cache telemetry yet: hit rate and residency appear once the engine's expert "
-               "cache reports lookups."));
+    setPlaceholder(tr("No expert-cache data yet.\n\nHit rate per token and which experts are resident appear "
+                      "once the engine's expert cache reports its lookups."));
     hitRate_->data()->clear();
     residency_->data()->clear();
     p->replot(QCustomPlot::rpQueuedReplot);
     return;
   }
+  setPlaceholder({});
   setNote(tr("Overall hit rate %1% (%2 hits, %3 misses)")
               .arg(100.0 * c.overallHitRate(), 0, 'f', 1)
               .arg(c.hits())

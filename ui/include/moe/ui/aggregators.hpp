@@ -79,7 +79,7 @@ class ThroughputAggregator {
   struct Point { long long token; double tokS; };  // token = running count over all replies
   const std::vector<Point>& tokS() const { return series_; }
   const std::vector<double>& ttftMs() const { return ttft_; }  // one per reply
-  const std::vector<Point>& latencyMs() const { return latency_; }  // time of each token (tokS = ms)
+  const std::vector<Point>& latencyMs() const { return latency_; }  // decode step times (tokS holds ms)
   long long tokensSeen() const { return seen_; }
 
  private:

@@ -25,6 +25,9 @@ class ChatPanel : public QWidget {
   void setCanSend(bool canSend, const QString& whyNot = {});
   void triggerSend();                // what Ctrl+Enter does
 
+ protected:
+  void resizeEvent(QResizeEvent* event) override;
+
  Q_SIGNALS:
   void sendRequested(const QString& text);
   void stopRequested();
@@ -38,6 +41,7 @@ class ChatPanel : public QWidget {
   QPlainTextEdit* composer_ = nullptr;
   QPushButton* send_ = nullptr;
   QPushButton* stop_ = nullptr;
+  QString fullTitle_;
   bool busy_ = false;
   bool canSend_ = true;
 };

@@ -6,6 +6,7 @@
 class QCustomPlot;
 class QCPAxisRect;
 class QLabel;
+class QStackedWidget;
 class QTextStream;
 class QToolButton;
 
@@ -16,6 +17,7 @@ class PlotPanel : public QWidget {
  public:
   explicit PlotPanel(const QString& name, QWidget* parent = nullptr);
   QCustomPlot* plot() const { return plot_; }
+  const QString& title() const { return name_; }
   virtual bool hasData() const = 0;
   virtual void writeCsv(QTextStream& out) const = 0;
 
@@ -23,13 +25,15 @@ class PlotPanel : public QWidget {
   bool exportPdf(const QString& path) const;
   bool exportCsv(const QString& path) const;
   QString note() const;
+  QString placeholder() const;  // non-empty while the panel shows why it has no plot yet
 
  public Q_SLOTS:
   virtual void refresh() = 0;  // replots (queued) from the aggregators
   void applyTheme();           // after a palette change
 
  protected:
-  void setNote(const QString& text);  // empty hides it
+  void setNote(const QString& text);         // a line above the plot; empty hides it
+  void setPlaceholder(const QString& text);  // replaces the plot until there is data
   void styleAxisRect(QCPAxisRect* rect) const;
 
  private:
@@ -37,6 +41,8 @@ class PlotPanel : public QWidget {
   QString name_;
   QCustomPlot* plot_ = nullptr;
   QLabel* note_ = nullptr;
+  QLabel* placeholder_ = nullptr;
+  QStackedWidget* stack_ = nullptr;
   QToolButton* export_ = nullptr;
 };
 
