@@ -159,6 +159,40 @@ class TestMainWindow : public QObject {
     QVERIFY(!w.replying());
   }
 
+  void switchingModelOrQuittingMidReplyIsSafe() {
+    QTemporaryDir dir;
+    Script s;
+    s.delayMs = 20;
+    for (int i = 0; i < 300; ++i) s.tokens << QStringLiteral(" x");
+    auto w = std::make_unique<MainWindow>(options(dir.path(), s));
+    QSignalSpy ready(w.get(), &MainWindow::modelReady);
+    w->openModel(kModel);
+    QVERIFY(ready.wait(5000));
+    QVERIFY(w->sendMessage(QStringLiteral("long story please")));
+    QTest::qWait(100);
+    const QString other = QStringLiteral(MOE_SHARED_DIR "/conformance/models/mixtral-q8_0.gguf");
+    w->openModel(other);
+    QVERIFY(ready.wait(5000));
+    QCOMPARE(w->modelPath(), other);
+    QVERIFY(!w->replying());
+    const Message& cut = w->currentConversation()->messages.last();
+    QCOMPARE(cut.stats.stopReason, QStringLiteral("cancelled"));
+    QVERIFY(!cut.content.isEmpty());
+    QCOMPARE(w->modelPanel()->overview().architecture, QStringLiteral("llama"));
+
+    QVERIFY(w->sendMessage(QStringLiteral("and again")));  // the new model answers
+    QTest::qWait(100);
+    QElapsedTimer t;
+    t.start();
+    w.reset();  // quitting mid-reply cancels, then joins the worker
+    QVERIFY2(t.elapsed() < 1000, qPrintable(QString::number(t.elapsed())));
+    ConversationStore store(dir.path());
+    const Conversation saved = store.loadAll().conversations.first();
+    QCOMPARE(saved.messages.size(), 4);  // saved as far as it got
+    QVERIFY(saved.messages[3].content.startsWith(QStringLiteral("Hello")));  // the scripted reply so far
+    QCOMPARE(saved.messages[3].stats.stopReason, QStringLiteral("cancelled"));
+  }
+
   void errorsReachTheUser() {
     QTemporaryDir dir;
     Script bad;

@@ -57,7 +57,7 @@ KernelPanel::KernelPanel(const TelemetryHub* hub, QWidget* parent) : PlotPanel(t
   tokS_->setPen(QPen(QColor(0x0f, 0x9d, 0x58), 2));
   tokS_->setName(tr("decode tok/s"));
   p->legend->removeItem(p->legend->itemCount() - 1);  // the speed plot has its own title
-  speedRect_->axis(QCPAxis::atBottom)->setLabel(tr("generated tokens"));
+  speedRect_->axis(QCPAxis::atBottom)->setLabel(tr("generated token"));
   speedRect_->axis(QCPAxis::atLeft)->setLabel(tr("tok/s"));
   auto* group = new QCPMarginGroup(p);
   p->axisRect()->setMarginGroup(QCP::msLeft | QCP::msRight, group);
@@ -87,6 +87,7 @@ void KernelPanel::refresh() {
                                  "until then each bar is the whole token's latency."));
   for (auto* b : opBars_) b->setVisible(perOp);
   p->legend->setVisible(perOp);  // one series needs no legend; the axis label names it
+  p->xAxis->setLabel(perOp ? tr("token position") : QString());  // else shared with the speed plot below
   for (int i = 0; i < opBars_.size(); ++i) opBars_[i]->removeFromLegend();
   latencyBars_->removeFromLegend();
   double maxY = 0;
@@ -119,7 +120,7 @@ void KernelPanel::refresh() {
     latencyBars_->setData(x, y, true);
     latencyBars_->addToLegend();
     if (x.isEmpty()) p->xAxis->setRange(0, 2);  // a one-token reply: only its TTFT exists
-    else p->xAxis->setRange(x.front() - 1, x.back() + 1);
+    else p->xAxis->setRange(x.front() - 0.5, x.back() + 0.5);
   }
   p->yAxis->setRange(0, std::max(1.0, maxY * 1.1));
 
@@ -130,7 +131,9 @@ void KernelPanel::refresh() {
   }
   tokS_->setData(sx, sy, true);
   if (!sx.isEmpty()) {
-    speedRect_->axis(QCPAxis::atBottom)->setRange(sx.front(), std::max(sx.back(), sx.front() + 1));
+    // Without per-op spans both plots count generated tokens: keep them aligned.
+    if (perOp) speedRect_->axis(QCPAxis::atBottom)->setRange(sx.front(), std::max(sx.back(), sx.front() + 1));
+    else speedRect_->axis(QCPAxis::atBottom)->setRange(p->xAxis->range());
     speedRect_->axis(QCPAxis::atLeft)->setRange(0, *std::max_element(sy.begin(), sy.end()) * 1.15);
   }
   const auto& ttft = t.ttftMs();

@@ -149,6 +149,12 @@ MainWindow::MainWindow(Options options, QWidget* parent) : QMainWindow(parent), 
 }
 
 MainWindow::~MainWindow() {
+  // Keep what a reply streamed so far, marked as cut short.
+  if (live_) {
+    live_->messages.last().stats.stopReason = QStringLiteral("cancelled");
+    conversations_->update(*live_);
+    live_.reset();
+  }
   // Cancel first, then join the worker threads (EngineController's destructor).
   pending_.reset();
   active_.reset();
