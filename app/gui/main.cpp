@@ -1,6 +1,7 @@
 // moescope: the desktop app. `--screenshot OUT.png` and `--selftest` run one reply unattended.
 #include "moe/version.hpp"
 
+#include "moe/ui/app-icon.hpp"
 #include "moe/ui/app-settings.hpp"
 #include "moe/ui/auto-run.hpp"
 #include "moe/ui/main-window.hpp"
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
   QApplication::setApplicationName(QStringLiteral("MoEScope"));
   QApplication::setOrganizationName(QStringLiteral("MoEScope"));
   QApplication::setApplicationVersion(QString::fromLatin1(moe::kVersion));
+  QApplication::setWindowIcon(moe::ui::appIcon());
 
   QCommandLineParser parser;
   parser.setApplicationDescription(QStringLiteral("Chat with Mixture-of-Experts models and watch the experts work"));
