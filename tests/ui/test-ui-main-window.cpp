@@ -9,10 +9,13 @@
 #include "moe/ui/message-view.hpp"
 #include "moe/ui/model-panel.hpp"
 #include "moe/ui/plot-panel.hpp"
+#include "moe/ui/telemetry-hub.hpp"
 #include "moe/ui/telemetry-panels.hpp"
+#include "moe/ui/theme.hpp"
 
 #include "fake-backend.hpp"
 
+#include <QClipboard>
 #include <QDockWidget>
 #include <QFile>
 #include <QLabel>
@@ -21,6 +24,7 @@
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QRandomGenerator>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSortFilterProxyModel>
@@ -286,6 +290,87 @@ class TestMainWindow : public QObject {
     again.show();
     QVERIFY(!again.findChild<QDockWidget*>(QStringLiteral("cacheDock"))->isVisible());
     QVERIFY(again.findChild<QDockWidget*>(QStringLiteral("routingDock"))->isVisible());
+  }
+
+  void markdownReplyScreenshot_data() {
+    QTest::addColumn<QString>("theme");
+    QTest::newRow("light") << QStringLiteral("light");
+    QTest::newRow("dark") << QStringLiteral("dark");
+  }
+  void markdownReplyScreenshot() {
+    QFETCH(QString, theme);
+    applyTheme(themeFromName(theme));
+    QTemporaryDir dir;
+    Script s;
+    s.delayMs = 0;
+    s.tokens = {QStringLiteral("## Mixture of experts\n\nA **router** picks the top-k experts per token:\n\n"),
+                QStringLiteral("1. score every expert\n2. keep the best *k*\n3. mix their outputs\n\n"),
+                QStringLiteral("```cpp\nauto ids = top_k(softmax(router(x)), k);\nfor (int e : ids) y += w[e] * expert[e](x);\n```\n"),
+                QStringLiteral("Only `k` of the experts run, so compute stays small.")};
+    MainWindow w(options(dir.path(), s));
+    w.resize(1600, 1000);
+    w.show();
+    QSignalSpy ready(&w, &MainWindow::modelReady);
+    w.openModel(kModel);
+    QVERIFY(ready.wait(5000));
+    QSignalSpy done(&w, &MainWindow::replyDone);
+    QVERIFY(w.sendMessage(QStringLiteral("How does a mixture-of-experts layer work? Show code.")));
+    QVERIFY(done.wait(5000));
+    const QString html = w.chatPanel()->view()->toHtml();
+    QVERIFY(html.contains(QStringLiteral("copy:1:0")));  // the code block's copy link
+    w.chatPanel()->view()->anchorClicked(QUrl(QStringLiteral("copy:1:0")));
+    QCOMPARE(QGuiApplication::clipboard()->text(), QStringLiteral("auto ids = top_k(softmax(router(x)), k);\nfor (int e : ids) y += w[e] * expert[e](x);"));
+    QTest::qWait(100);
+    QDir().mkpath(QStringLiteral(MOE_BINARY_DIR "/screenshots"));
+    QVERIFY(w.grab().save(QStringLiteral(MOE_BINARY_DIR "/screenshots/chat-markdown-%1.png").arg(theme)));
+    applyTheme(Theme::light);
+  }
+
+  void panelsDrawSyntheticTelemetry() {
+    // What the panels will show once the engine streams telemetry: fed here by hand.
+    QTemporaryDir dir;
+    MainWindow w(options(dir.path()));
+    w.resize(1600, 1000);
+    w.show();
+    TelemetryFeed& feed = *w.telemetry()->feed();
+    QRandomGenerator rng(7);
+    const int layers = 24, experts = 60;
+    double clockMs = 180.0;
+    for (int pos = 0; pos < 96; ++pos) {
+      clockMs += 4.0 + rng.bounded(20) / 10.0;
+      for (int l = 0; l < layers; ++l) {
+        RoutingSample r;
+        r.layer = l;
+        r.position = pos;
+        r.nUsed = 4;
+        for (int i = 0; i < 4; ++i) {
+          // A few popular experts per layer, like real routers.
+          const int e = rng.bounded(4) == 0 ? rng.bounded(experts) : (l * 7 + i * 3 + rng.bounded(3)) % experts;
+          r.experts[static_cast<size_t>(i)] = static_cast<int16_t>(e);
+          r.weights[static_cast<size_t>(i)] = 0.25f;
+          feed.push(CacheSample{pos, l, e, rng.bounded(10) < 7 + std::min(pos / 40, 2) ? CacheEvent::hit : CacheEvent::miss});
+        }
+        feed.push(r);
+        if (rng.bounded(5) == 0) feed.push(CacheSample{pos, l, rng.bounded(experts), CacheEvent::evict});
+      }
+      feed.push(KernelSpan{pos, KernelOp::attention, 900.0 + rng.bounded(200)});
+      feed.push(KernelSpan{pos, KernelOp::router, 60.0});
+      feed.push(KernelSpan{pos, KernelOp::experts, 2500.0 + rng.bounded(900)});
+      feed.push(KernelSpan{pos, KernelOp::sharedExpert, 400.0});
+      feed.push(KernelSpan{pos, KernelOp::norm, 50.0});
+      feed.push(KernelSpan{pos, KernelOp::output, 300.0});
+      feed.push(TokenStep{1, pos, clockMs});
+    }
+    w.telemetry()->drainNow();
+    QCOMPARE(w.telemetry()->routing().layers(), layers);
+    QCOMPARE(w.telemetry()->kernels().tokens().size(), size_t(96));
+    for (PlotPanel* p : w.plotPanels()) {
+      QVERIFY2(p->hasData(), qPrintable(p->title()));
+      QVERIFY(p->placeholder().isEmpty());
+    }
+    QTest::qWait(100);
+    QDir().mkpath(QStringLiteral(MOE_BINARY_DIR "/screenshots"));
+    QVERIFY(w.grab().save(QStringLiteral(MOE_BINARY_DIR "/screenshots/panels-synthetic-telemetry.png")));
   }
 
   void markdownRendering() {

@@ -27,7 +27,7 @@ KernelPanel::KernelPanel(const TelemetryHub* hub, QWidget* parent) : PlotPanel(t
   QCustomPlot* p = plot();
   p->legend->setVisible(true);
   p->legend->setFont(QFont(font().family(), std::max(7, font().pointSize() - 2)));
-  p->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+  p->legend->setIconSize(10, 8);
   QCPBars* below = nullptr;
   for (int op = 0; op < kKernelOpCount; ++op) {
     auto* bars = new QCPBars(p->xAxis, p->yAxis);
@@ -62,6 +62,18 @@ KernelPanel::KernelPanel(const TelemetryHub* hub, QWidget* parent) : PlotPanel(t
   auto* group = new QCPMarginGroup(p);
   p->axisRect()->setMarginGroup(QCP::msLeft | QCP::msRight, group);
   speedRect_->setMarginGroup(QCP::msLeft | QCP::msRight, group);
+  // The op legend gets its own row above the bars, one line wide, so it never covers data.
+  p->axisRect()->insetLayout()->take(p->legend);
+  p->plotLayout()->insertRow(0);
+  p->plotLayout()->addElement(0, 0, p->legend);
+  p->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
+  p->legend->setMargins(QMargins(4, 1, 4, 1));
+  p->plotLayout()->setRowStretchFactor(0, 0.001);
+  p->plotLayout()->setRowStretchFactor(2, 0.001);  // the speed title
+  useIntegerTicks(p->xAxis);
+  useIntegerTicks(speedRect_->axis(QCPAxis::atBottom));
+  p->yAxis->ticker()->setTickCount(4);
+  speedRect_->axis(QCPAxis::atLeft)->ticker()->setTickCount(3);
   applyTheme();
 }
 

@@ -83,6 +83,14 @@ void PlotPanel::styleAxisRect(QCPAxisRect* rect) const {
   }
 }
 
+void PlotPanel::useIntegerTicks(QCPAxis* axis) {
+  QSharedPointer<QCPAxisTickerFixed> ticker(new QCPAxisTickerFixed);
+  ticker->setTickStep(1.0);
+  ticker->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);  // 1, 2, 5, 10… as the range grows
+  ticker->setTickCount(6);
+  axis->setTicker(ticker);
+}
+
 void PlotPanel::applyTheme() {
   const ThemeColors c = themeColors();
   plot_->setBackground(c.base);

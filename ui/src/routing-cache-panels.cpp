@@ -21,6 +21,8 @@ RoutingPanel::RoutingPanel(const TelemetryHub* hub, QWidget* parent) : PlotPanel
   p->xAxis->setLabel(tr("expert"));
   p->yAxis->setLabel(tr("layer"));
   p->yAxis->setRangeReversed(true);  // layer 0 at the top, like the model's block order
+  useIntegerTicks(p->xAxis);
+  useIntegerTicks(p->yAxis);
   auto* group = new QCPMarginGroup(p);
   p->axisRect()->setMarginGroup(QCP::msBottom | QCP::msTop, group);
   scale_->setMarginGroup(QCP::msBottom | QCP::msTop, group);
@@ -83,6 +85,10 @@ CachePanel::CachePanel(const TelemetryHub* hub, QWidget* parent) : PlotPanel(tr(
   residencyRect_->axis(QCPAxis::atBottom)->setLabel(tr("expert (green = resident)"));
   residencyRect_->axis(QCPAxis::atLeft)->setLabel(tr("layer"));
   residencyRect_->axis(QCPAxis::atLeft)->setRangeReversed(true);
+  useIntegerTicks(p->xAxis);
+  useIntegerTicks(residencyRect_->axis(QCPAxis::atBottom));
+  useIntegerTicks(residencyRect_->axis(QCPAxis::atLeft));
+  p->yAxis->ticker()->setTickCount(3);
   auto* group = new QCPMarginGroup(p);
   p->axisRect()->setMarginGroup(QCP::msLeft | QCP::msRight, group);
   residencyRect_->setMarginGroup(QCP::msLeft | QCP::msRight, group);

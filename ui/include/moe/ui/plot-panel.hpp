@@ -4,6 +4,7 @@
 #include <QWidget>
 
 class QCustomPlot;
+class QCPAxis;
 class QCPAxisRect;
 class QLabel;
 class QStackedWidget;
@@ -35,6 +36,7 @@ class PlotPanel : public QWidget {
   void setNote(const QString& text);         // a line above the plot; empty hides it
   void setPlaceholder(const QString& text);  // replaces the plot until there is data
   void styleAxisRect(QCPAxisRect* rect) const;
+  static void useIntegerTicks(QCPAxis* axis);  // tokens, layers, experts: no 2.5 ticks
 
  private:
   void exportWithDialog(const QString& filter, const QString& suffix);
