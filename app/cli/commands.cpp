@@ -5,6 +5,9 @@
 // One declaration and one table row per subcommand.
 int cmd_version(int argc, char** argv);
 int cmd_isa(int argc, char** argv);
+int cmd_inspect(int argc, char** argv);
+int cmd_tokenize(int argc, char** argv);
+int cmd_detokenize(int argc, char** argv);
 int cmd_render_template(int argc, char** argv);
 int cmd_run(int argc, char** argv);
 int cmd_logits(int argc, char** argv);
@@ -18,6 +21,9 @@ std::span<const Command> commands() {
   static const std::array table = {
       Command{"version", "", "print the version", &cmd_version},
       Command{"isa", "", "show the SIMD kernel variants this CPU runs and the one chosen", &cmd_isa},
+      Command{"inspect", "MODEL [--json]", "show a model's architecture, tokenizer, tensors and parameter counts", &cmd_inspect},
+      Command{"tokenize", "MODEL (--text STR | --file F) [--ids]", "tokenize text with a model's tokenizer", &cmd_tokenize},
+      Command{"detokenize", "MODEL ID...", "print the text of token ids", &cmd_detokenize},
       Command{"render-template", "(MODEL | --template FILE) --messages FILE.json [...]", "render a chat template for a conversation", &cmd_render_template},
       Command{"run", "[MODEL] (-p PROMPT | --tokens ID,...) [-n N] [--temp T] [--top-k K] [--top-p P] [--seed S] [-t N] [--chat] [--ids]", "generate text from a prompt", &cmd_run},
       Command{"logits", "MODEL (--prompt TEXT | --tokens ID,...) --out FILE", "write all-position logits (f32 LE [n_tokens][n_vocab])", &cmd_logits},

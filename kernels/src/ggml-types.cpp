@@ -25,7 +25,7 @@ constexpr std::array kTypes = {
     TypeTraits{T::Q4_K, "q4_K", QK_K, sizeof(block_q4_K), true, true},
     TypeTraits{T::Q5_K, "q5_K", QK_K, sizeof(block_q5_K), true, true},
     TypeTraits{T::Q6_K, "q6_K", QK_K, sizeof(block_q6_K), true, true},
-    TypeTraits{T::Q8_K, "q8_K", QK_K, sizeof(block_q8_K), true, true},
+    TypeTraits{T::Q8_K, "q8_K", QK_K, sizeof(block_q8_K), true, false},  // activations only
     TypeTraits{T::IQ2_XXS, "iq2_xxs", QK_K, 66, true, false},
     TypeTraits{T::IQ2_XS, "iq2_xs", QK_K, 74, true, false},
     TypeTraits{T::IQ3_XXS, "iq3_xxs", QK_K, 98, true, false},

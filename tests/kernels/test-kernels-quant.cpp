@@ -199,6 +199,9 @@ class TestQuant : public QObject {
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, vec_dot_type(GgmlType::IQ2_XXS));
     QVERIFY(!quant_supported(GgmlType::IQ2_XXS));
     QVERIFY(!traits(GgmlType::IQ2_XXS).supported);
+    // q8_K is an activation format: no weight dot product for it.
+    QVERIFY(!quant_supported(GgmlType::Q8_K));
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, vec_dot_type(GgmlType::Q8_K));
     float dummy[32] = {};
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
                              quantize_activation_ref(GgmlType::Q4_0, dummy, dummy, 32));

@@ -2,6 +2,21 @@
 // GGUF v2/v3 reader: the file is memory-mapped and fully validated before anything in it is
 // used as a size or an offset. All string_views and tensor data pointers point into the
 // mapping and live as long as the GgufFile.
+//
+// Refused with a GgufError "<file>: <field or tensor>: <problem>":
+//  - bad magic, version 1 (32-bit counts), versions other than 2 and 3, byte-swapped (big-
+//    endian) headers;
+//  - tensor / key counts, string lengths and array lengths that cannot fit in the rest of
+//    the file (checked before any allocation; up-front reservations are capped as well);
+//  - unknown value or array element types, bools other than 0/1, arrays nested > 8 deep;
+//  - metadata keys and tensor names that are empty, contain NUL or are not valid UTF-8 (names
+//    are identifiers: such bytes only come from corruption); duplicate keys or tensor names.
+//    String *values* may hold any bytes (some vocabularies store raw byte pieces);
+//  - general.alignment that is not a u32 power of two up to 65536;
+//  - tensors with 0 or more than 4 dimensions, a dimension of 0 or above 2^40, more than 2^50
+//    elements, a row length that is not a whole number of blocks, an unknown type id, an
+//    offset not aligned, data outside the data section, or data overlapping another tensor.
+// Not detected: a file truncated or rewritten by another process while mapped (SIGBUS).
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>

@@ -3,16 +3,25 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <numeric>
 
 #include "gguf-cursor.hpp"
+#include "gguf-text.hpp"
 #include "moe/gguf.hpp"
 
 namespace moe {
 namespace {
 
 using gguf_detail::Cursor;
+using gguf_detail::printable;
+
+// Counts come from the file: reserve at most this many entries up front so that a corrupt count
+// cannot make us allocate far more than the file holds (the vectors still grow as needed).
+constexpr uint64_t kMaxReserve = 4096;
+size_t reserve_hint(uint64_t count) { return static_cast<size_t>(std::min(count, kMaxReserve)); }
 
 constexpr uint32_t kMagic = 0x46554747;  // "GGUF" read little-endian
 constexpr uint32_t kMaxArrayDepth = 8;
@@ -61,29 +70,31 @@ GgufValue read_scalar(Cursor& c, GgufType type, const std::string& key) {
 
 GgufValue read_array(Cursor& c, uint32_t depth, const std::string& key) {
   if (depth >= kMaxArrayDepth) c.fail("'" + key + "': arrays nested deeper than 8 levels");
-  const uint32_t raw_elem = c.read<uint32_t>("array element type");
+  const std::string what = "array '" + key + "'";
+  const uint32_t raw_elem = c.read<uint32_t>((what + " element type").c_str());
   if (!known_type(raw_elem))
     c.fail("'" + key + "': unknown array element type " + std::to_string(raw_elem));
-  const uint64_t count = c.read<uint64_t>("array length");
+  const uint64_t count = c.read<uint64_t>((what + " length").c_str());
   auto arr = std::make_shared<GgufArray>();
   arr->elem_type = static_cast<GgufType>(raw_elem);
   arr->count = count;
   if (const size_t sz = fixed_size(arr->elem_type)) {
     if (count > c.remaining() / sz)
       c.fail("'" + key + "': array of " + std::to_string(count) + " elements does not fit in the rest of the file (truncated or corrupt)");
-    arr->raw = c.take(count * sz, "array data");
+    arr->raw = c.take(count * sz, (what + " elements").c_str());
     if (arr->elem_type == GgufType::BOOL)
       for (uint64_t i = 0; i < count; ++i)
         if (static_cast<uint8_t>(arr->raw[i]) > 1) c.fail("'" + key + "': bool array element is neither 0 nor 1");
   } else if (arr->elem_type == GgufType::STRING) {
     if (count > c.remaining() / 8)  // each string needs at least its 8-byte length
       c.fail("'" + key + "': array of " + std::to_string(count) + " strings does not fit in the rest of the file (truncated or corrupt)");
-    arr->strings.reserve(static_cast<size_t>(count));
-    for (uint64_t i = 0; i < count; ++i) arr->strings.push_back(c.read_string("array string"));
+    arr->strings.reserve(reserve_hint(count));
+    const std::string what_s = "string in " + what;
+    for (uint64_t i = 0; i < count; ++i) arr->strings.push_back(c.read_string(what_s.c_str()));
   } else {  // nested arrays: each needs at least a type and a length
     if (count > c.remaining() / 12)
       c.fail("'" + key + "': array of " + std::to_string(count) + " arrays does not fit in the rest of the file (truncated or corrupt)");
-    arr->nested.reserve(static_cast<size_t>(count));
+    arr->nested.reserve(reserve_hint(count));
     for (uint64_t i = 0; i < count; ++i) arr->nested.push_back(read_value(c, GgufType::ARRAY, depth + 1, key));
   }
   GgufValue v;
@@ -150,7 +161,8 @@ void GgufFile::parse() {
   if (version_ == 0x02000000u || version_ == 0x03000000u)
     c.fail("big-endian GGUF files are not supported");
   if (version_ == 1) c.fail("GGUF version 1 is obsolete and not supported (re-convert the model)");
-  if (version_ != 2 && version_ != 3) c.fail("unsupported GGUF version " + std::to_string(version_));
+  if (version_ != 2 && version_ != 3)
+    c.fail("unsupported GGUF version " + std::to_string(version_) + " (this build reads versions 2 and 3)");
   const uint64_t n_tensors = c.read<uint64_t>("tensor count");
   const uint64_t n_kv = c.read<uint64_t>("metadata count");
   // A key-value pair takes at least 8 (key length) + 4 (type) + 1 bytes, a tensor info at least
@@ -158,14 +170,17 @@ void GgufFile::parse() {
   if (n_kv > c.remaining() / 13) c.fail("metadata count " + std::to_string(n_kv) + " is impossible for the file size (truncated or corrupt)");
   if (n_tensors > c.remaining() / 32) c.fail("tensor count " + std::to_string(n_tensors) + " is impossible for the file size (truncated or corrupt)");
 
-  kv_.reserve(static_cast<size_t>(n_kv));
+  kv_.reserve(reserve_hint(n_kv));
   for (uint64_t i = 0; i < n_kv; ++i) {
     const std::string_view key = c.read_string("metadata key");
-    const std::string key_s(key);
+    const std::string key_s = printable(key);
+    if (const std::string why = gguf_detail::name_problem(key); !why.empty())
+      c.fail("metadata key " + std::to_string(i) + " '" + key_s + "': " + why);
+    if (kv_index_.contains(key)) c.fail("duplicate metadata key '" + key_s + "'");
     const uint32_t raw_type = c.read<uint32_t>("metadata value type");
     if (!known_type(raw_type)) c.fail("'" + key_s + "': unknown metadata value type " + std::to_string(raw_type));
     GgufValue v = read_value(c, static_cast<GgufType>(raw_type), 0, key_s);
-    if (!kv_index_.emplace(key, kv_.size()).second) c.fail("duplicate metadata key '" + key_s + "'");
+    kv_index_.emplace(key, kv_.size());
     kv_.emplace_back(key, std::move(v));
   }
 
@@ -177,11 +192,14 @@ void GgufFile::parse() {
     alignment_ = static_cast<uint32_t>(al);
   }
 
-  tensors_.reserve(static_cast<size_t>(n_tensors));
+  tensors_.reserve(reserve_hint(n_tensors));
   for (uint64_t i = 0; i < n_tensors; ++i) {
     TensorInfo t;
     t.name = c.read_string("tensor name");
-    const std::string tname(t.name);
+    const std::string tname = printable(t.name);
+    if (const std::string why = gguf_detail::name_problem(t.name); !why.empty())
+      c.fail("tensor " + std::to_string(i) + " name '" + tname + "': " + why);
+    if (tensor_index_.contains(t.name)) c.fail("duplicate tensor name '" + tname + "'");
     t.n_dims = c.read<uint32_t>("tensor dimension count");
     if (t.n_dims == 0 || t.n_dims > kMaxDims)
       c.fail("tensor '" + tname + "': " + std::to_string(t.n_dims) + " dimensions (1 to 4 allowed)");
@@ -189,7 +207,8 @@ void GgufFile::parse() {
     for (uint32_t d = 0; d < t.n_dims; ++d) {
       const uint64_t dim = c.read<uint64_t>("tensor dimension");
       if (dim == 0 || dim > (uint64_t{1} << 40))
-        c.fail("tensor '" + tname + "': dimension " + std::to_string(d) + " is " + std::to_string(dim));
+        c.fail("tensor '" + tname + "': dimension " + std::to_string(d) + " is " + std::to_string(dim) +
+               " (must be 1 to 2^40)");
       t.ne[d] = static_cast<int64_t>(dim);
       if (mul_overflows(product, t.ne[d], int64_t{1} << 50))
         c.fail("tensor '" + tname + "': element count overflows");
@@ -207,22 +226,40 @@ void GgufFile::parse() {
     if (t.offset % alignment_ != 0)
       c.fail("tensor '" + tname + "': data offset " + std::to_string(t.offset) + " is not aligned to " +
              std::to_string(alignment_));
-    if (!tensor_index_.emplace(t.name, tensors_.size()).second) c.fail("duplicate tensor name '" + tname + "'");
+    tensor_index_.emplace(t.name, tensors_.size());
     tensors_.push_back(t);
   }
 
   // The data section starts at the next multiple of the alignment.
   const size_t header_end = c.pos();
   data_offset_ = (header_end + alignment_ - 1) / alignment_ * alignment_;
-  if (!tensors_.empty() && data_offset_ > bytes_.size())
-    c.fail("file truncated: the tensor data section starts beyond the end of the file");
-  const size_t data_size = bytes_.size() - std::min(data_offset_, bytes_.size());
+  if (data_offset_ > bytes_.size()) {
+    if (!tensors_.empty())
+      c.fail("file truncated: the tensor data section starts beyond the end of the file");
+    data_offset_ = bytes_.size();  // metadata-only file (a vocabulary) without final padding
+  }
+  const size_t data_size = bytes_.size() - data_offset_;
   for (TensorInfo& t : tensors_) {
     if (t.offset > data_size || t.nbytes > data_size - t.offset)
-      throw GgufError(name_ + ": tensor '" + std::string(t.name) + "': data [" + std::to_string(t.offset) + ", " +
-                      std::to_string(t.offset + t.nbytes) + ") lies outside the data section of " +
+      throw GgufError(name_ + ": tensor '" + printable(t.name) + "': data at offset " + std::to_string(t.offset) +
+                      " (" + std::to_string(t.nbytes) + " bytes) lies outside the data section of " +
                       std::to_string(data_size) + " bytes (file truncated?)");
+    // Invariant: offset + nbytes <= data_size, so the pointer stays inside the mapping.
     t.data = bytes_.data() + data_offset_ + t.offset;
+  }
+
+  // Tensors may be stored in any order but must not share bytes: a writer bug or a crafted
+  // file would otherwise alias one weight onto another.
+  std::vector<size_t> order(tensors_.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return tensors_[a].offset < tensors_[b].offset; });
+  for (size_t k = 1; k < order.size(); ++k) {
+    const TensorInfo& prev = tensors_[order[k - 1]];
+    const TensorInfo& cur = tensors_[order[k]];
+    if (cur.offset < prev.offset + prev.nbytes)
+      throw GgufError(name_ + ": tensor '" + printable(cur.name) + "': data at offset " + std::to_string(cur.offset) +
+                      " (" + std::to_string(cur.nbytes) + " bytes) overlaps tensor '" + printable(prev.name) +
+                      "' at offset " + std::to_string(prev.offset) + " (" + std::to_string(prev.nbytes) + " bytes)");
   }
 }
 

@@ -17,6 +17,28 @@ std::string token_text(const Tokenizer& t, TokenId id) {
   return id == kNoToken || id < 0 || static_cast<size_t>(id) >= t.n_tokens() ? std::string() : t.token(id).text;
 }
 
+// Messages reach the template as JSON strings, which must be valid UTF-8; a random or
+// byte-level model can produce stray bytes, which become U+FFFD here.
+std::string valid_utf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    bool ok = len > 0 && i + len <= s.size() && !(c == 0xC0 || c == 0xC1 || c > 0xF4);
+    for (size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+    if (ok) {
+      out.append(s.substr(i, len));
+      i += len;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 bool is_eog(const Model& model, int32_t token) { return model.tokenizer && model.tokenizer->is_eog(token); }
@@ -51,7 +73,7 @@ std::string detokenize(const Model& model, std::span<const int32_t> tokens) {
 std::string render_chat(const Model& model, const std::vector<ChatMessage>& messages, bool add_generation_prompt) {
   std::vector<ChatTurn> turns;
   turns.reserve(messages.size());
-  for (const ChatMessage& m : messages) turns.push_back({m.role, m.content});
+  for (const ChatMessage& m : messages) turns.push_back({valid_utf8(m.role), valid_utf8(m.content)});
   std::string bos, eos;
   if (model.tokenizer) {
     bos = token_text(*model.tokenizer, model.tokenizer->info().bos);

@@ -13,19 +13,22 @@ uint32_t decode_utf8_lenient(std::string_view s, size_t& off) noexcept {
   const auto cont = [&](size_t i) { return (b(i) & 0xC0) == 0x80; };
   if ((c & 0x40) && !(c & 0x20)) {
     if (left >= 2 && cont(1)) {
+      const uint32_t cpt = (uint32_t(c & 0x1F) << 6) | (b(1) & 0x3F);
       off += 2;
-      return (uint32_t(c & 0x1F) << 6) | (b(1) & 0x3F);
+      return cpt;
     }
   } else if ((c & 0x40) && !(c & 0x10)) {
     if (left >= 3 && cont(1) && cont(2)) {
+      const uint32_t cpt = (uint32_t(c & 0x0F) << 12) | (uint32_t(b(1) & 0x3F) << 6) | (b(2) & 0x3F);
       off += 3;
-      return (uint32_t(c & 0x0F) << 12) | (uint32_t(b(1) & 0x3F) << 6) | (b(2) & 0x3F);
+      return cpt;
     }
   } else if ((c & 0x40) && !(c & 0x08)) {
     if (left >= 4 && cont(1) && cont(2) && cont(3)) {
+      const uint32_t cpt = (uint32_t(c & 0x07) << 18) | (uint32_t(b(1) & 0x3F) << 12) |
+                           (uint32_t(b(2) & 0x3F) << 6) | (b(3) & 0x3F);
       off += 4;
-      return (uint32_t(c & 0x07) << 18) | (uint32_t(b(1) & 0x3F) << 12) | (uint32_t(b(2) & 0x3F) << 6) |
-             (b(3) & 0x3F);
+      return cpt;
     }
   }
   off += 1;

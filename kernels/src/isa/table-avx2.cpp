@@ -2,6 +2,7 @@
 #include <immintrin.h>
 
 #include "simd/make-table.hpp"
+#include "simd/qops-x86.hpp"
 
 namespace moe::kern {
 
@@ -32,6 +33,13 @@ struct Conv<Avx2> {
     const __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(r, r), 0x08);
     _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm256_castsi256_si128(packed));
   }
+};
+
+// Integer dot products for the quantized types; the GEMM tile is 2 rows x 4 tokens
+// (16 vector registers).
+template <>
+struct QuantOps<Avx2> : X86QuantOps<Avx2, false> {
+  static constexpr size_t gemm_rows = 2;
 };
 
 }  // namespace simd

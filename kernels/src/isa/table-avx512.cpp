@@ -1,8 +1,14 @@
 // The avx512 variant of every kernel: this file alone is compiled with avx512 (F, BW, DQ, VL,
 // VNNI, BF16) flags.
+// GCC 12 reports its own _mm*_undefined_* self-initialisation inside the AVX-512 intrinsic
+// headers (e.g. in _mm512_reduce_add_ps) as (maybe-)uninitialized once inlined; not our state.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
 #include <immintrin.h>
 
 #include "simd/make-table.hpp"
+#include "simd/qops-x86.hpp"
 
 namespace moe::kern {
 
@@ -30,6 +36,13 @@ struct Conv<Avx512> {
     // Integer rounding rather than vcvtneps2bf16, which flushes denormals (not bit-exact).
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), _mm512_cvtepi32_epi16(bf16_round_bits<Avx512>(v)));
   }
+};
+
+// Integer dot products for the quantized types (VNNI on 256-bit units, 512-bit K-quant
+// groups); the GEMM tile is 4 rows x 4 tokens (32 vector registers).
+template <>
+struct QuantOps<Avx512> : Avx512QuantOps<Avx512> {
+  static constexpr size_t gemm_rows = 4;
 };
 
 }  // namespace simd

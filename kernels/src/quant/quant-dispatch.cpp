@@ -35,7 +35,7 @@ bool quant_supported(GgmlType t) noexcept {
   switch (t) {
     case T::F32: case T::F16: case T::BF16:
     case T::Q4_0: case T::Q4_1: case T::Q5_0: case T::Q5_1: case T::Q8_0:
-    case T::Q2_K: case T::Q3_K: case T::Q4_K: case T::Q5_K: case T::Q6_K: case T::Q8_K:
+    case T::Q2_K: case T::Q3_K: case T::Q4_K: case T::Q5_K: case T::Q6_K:
     case T::IQ4_NL: case T::IQ4_XS:
       return true;
     default:

@@ -16,7 +16,10 @@
 
 namespace moe::kern {
 
-// Can this build dequantize / quantize / multiply rows of type t (weights and activations)?
+// Can tensors of type t be weights here: dequantize_row, quantize_row_ref, vec_dot_type,
+// vec_dot_ref and gemv_ref all accept it (same as traits(t).supported). q8_K is an activation
+// format only (ggml never stores tensors in it): quantize_row_ref, quantize_activation_ref and
+// dequantize_row accept it, the weight functions do not.
 bool quant_supported(GgmlType t) noexcept;
 
 // Row of n elements of type t -> f32. Plain types (f32, f16, bf16) convert.

@@ -1,0 +1,124 @@
+#pragma once
+// The expert cache: a bounded pool of expert weights (gate, up and down slices of one expert in
+// one layer). Without a budget every expert is served straight from the memory-mapped file.
+// With a budget, experts are served ONLY from the pool: a miss reads the expert from the file
+// (pread: real I/O), evicting by the chosen policy; prefetch pages experts in ahead of use.
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace moe {
+
+namespace cache { class CachePolicy; }
+
+enum class CachePolicyKind { lru, lfu, arc, least_stale };
+std::string_view cache_policy_name(CachePolicyKind k) noexcept;
+CachePolicyKind cache_policy_from_name(std::string_view name);  // throws ConfigError
+
+struct ExpertCacheConfig {
+  uint64_t budget_bytes = 0;          // one pool shared by all layers; 0 = no byte budget
+  int budget_experts_per_layer = 0;   // or: this many resident experts in every layer; 0 = off
+  CachePolicyKind policy = CachePolicyKind::least_stale;
+  bool prefetch = true;
+  bool drop_page_cache = false;       // after each read, advise the kernel to drop the file pages
+  bool unlimited() const noexcept { return budget_bytes == 0 && budget_experts_per_layer == 0; }
+};
+
+// Where one expert's three matrices are: pointers into the mapping and their file offsets.
+struct ExpertSlices {
+  std::array<const std::byte*, 3> mapped{};  // gate, up, down
+  std::array<uint64_t, 3> file_offset{};
+  std::array<size_t, 3> bytes{};
+  size_t total_bytes() const noexcept { return bytes[0] + bytes[1] + bytes[2]; }
+};
+
+struct ExpertData {
+  const std::byte* gate = nullptr;
+  const std::byte* up = nullptr;
+  const std::byte* down = nullptr;
+};
+
+struct ExpertCacheLayerStats {
+  uint64_t hits = 0, misses = 0, evictions = 0;
+  uint64_t prefetch_issued = 0, prefetch_used = 0, prefetch_wasted = 0;
+  uint64_t bytes_paged_in = 0;
+  uint64_t miss_latency_ns = 0;         // total time acquire() waited on reads
+  uint64_t hidden_latency_ns = 0;       // read time of prefetches that were then used
+  std::array<uint64_t, 16> miss_latency_hist{};  // bucket b: [2^b, 2^(b+1)) microseconds
+};
+
+// Runs a task asynchronously (the engine's task arena); the cache never creates threads.
+using TaskSpawner = std::function<void(std::function<void()>)>;
+
+class ExpertCache {
+ public:
+  // slices: n_layers * n_experts entries, index layer * n_experts + expert. `file` is the model
+  // path (reopened read-only for pread). `max_active` is the experts one token uses in one
+  // layer: a budget below it is a ConfigError.
+  ExpertCache(int n_layers, int n_experts, int max_active, std::vector<ExpertSlices> slices,
+              const std::filesystem::path& file, const ExpertCacheConfig& config, TaskSpawner spawn = {});
+  ~ExpertCache();
+  ExpertCache(const ExpertCache&) = delete;
+  ExpertCache& operator=(const ExpertCache&) = delete;
+
+  const ExpertCacheConfig& config() const noexcept { return config_; }
+  int n_layers() const noexcept { return n_layers_; }
+  int n_experts() const noexcept { return n_experts_; }
+
+  // Makes the experts of one layer available and pins them until release(layer). Blocks on
+  // reads for misses. Called by the session thread.
+  void acquire(int layer, std::span<const int32_t> experts, ExpertData* out);
+  void release(int layer, std::span<const int32_t> experts);
+
+  // Starts reading experts ahead of use (no-op without a budget or with prefetch off).
+  void prefetch(int layer, std::span<const int32_t> experts);
+  // Waits for reads in flight (before destruction or a configuration change).
+  void quiesce();
+
+  bool resident(int layer, int expert) const noexcept;
+  // Fills resident[e] for one layer (memory-aware routing).
+  void residency(int layer, uint8_t* resident) const noexcept;
+
+  size_t slot_count() const noexcept { return n_slots_; }
+  uint64_t pool_bytes() const noexcept { return pool_bytes_; }   // allocated, never above the budget
+  uint64_t expert_bytes() const noexcept { return expert_bytes_; }
+  ExpertCacheLayerStats layer_stats(int layer) const;
+  ExpertCacheLayerStats total_stats() const;
+  void reset_stats();
+
+ private:
+  struct Slot;
+  struct Partition;
+  int32_t key_of(int layer, int expert) const noexcept { return layer * n_experts_ + expert; }
+  Partition& partition_of(int layer) noexcept;
+  int32_t take_slot_locked(Partition& part, int layer, int32_t local_key, bool for_prefetch);
+  void read_into(int32_t slot, int32_t key);
+
+  int n_layers_, n_experts_;
+  ExpertCacheConfig config_;
+  std::vector<ExpertSlices> slices_;
+  int fd_ = -1;
+  TaskSpawner spawn_;
+  uint64_t expert_bytes_ = 0;
+  size_t n_slots_ = 0;
+  uint64_t pool_bytes_ = 0;
+  std::byte* pool_ = nullptr;
+  std::vector<Slot> slots_;
+  std::vector<Partition> partitions_;
+  std::vector<int32_t> slot_of_key_;      // -1 when not resident
+  std::vector<uint8_t> pinned_;            // per key: pin count (also set while reading)
+  std::vector<uint8_t> prefetched_;        // per key: resident because of a prefetch, not yet used
+  std::vector<ExpertCacheLayerStats> stats_;
+  std::atomic<int> reads_in_flight_{0};
+  mutable std::mutex mutex_;
+};
+
+}  // namespace moe

@@ -1,0 +1,149 @@
+#include "moe/telemetry/aggregators.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace moe::tel {
+
+// ---- RoutingHistogram --------------------------------------------------------------------
+
+RoutingHistogram::RoutingHistogram(int n_layers, int n_experts, int last_n)
+    : n_layers_(n_layers), n_experts_(n_experts), last_n_(last_n) {
+  if (n_layers <= 0 || n_experts <= 0 || last_n <= 0)
+    throw std::invalid_argument("RoutingHistogram: layers, experts and window must be positive");
+}
+
+void RoutingHistogram::add(const RoutingEvent& r) {
+  if (r.layer >= n_layers_) return;
+  for (int i = 0; i < r.k; ++i)
+    if (r.experts[i] < n_experts_) entries_.push_back({r.position, r.layer, r.experts[i], r.weights[i]});
+}
+
+void RoutingHistogram::begin_reply() { reply_start_ = entries_.size(); }
+
+void RoutingHistogram::clear() {
+  entries_.clear();
+  reply_start_ = 0;
+}
+
+std::vector<uint32_t> RoutingHistogram::counts(RoutingWindow w) const {
+  std::vector<uint32_t> out(static_cast<size_t>(n_layers_) * static_cast<size_t>(n_experts_), 0);
+  size_t begin = w == RoutingWindow::this_reply ? reply_start_ : 0;
+  uint32_t oldest = 0;
+  if (w == RoutingWindow::last_n_tokens && !entries_.empty()) {
+    // The last `last_n_` positions up to the newest one seen. Prefill events arrive layer by
+    // layer, so arrival order is not position order: filter by position.
+    uint32_t newest = 0;
+    for (const Entry& e : entries_) newest = std::max(newest, e.position);
+    const auto span = static_cast<uint32_t>(last_n_ - 1);
+    oldest = newest >= span ? newest - span : 0;
+  }
+  for (size_t i = begin; i < entries_.size(); ++i)
+    if (entries_[i].position >= oldest)
+      ++out[static_cast<size_t>(entries_[i].layer) * static_cast<size_t>(n_experts_) + entries_[i].expert];
+  return out;
+}
+
+std::vector<uint32_t> RoutingHistogram::positions_of(int layer, int expert) const {
+  std::vector<uint32_t> out;
+  for (const Entry& e : entries_)
+    if (e.layer == layer && e.expert == expert && (out.empty() || out.back() != e.position)) out.push_back(e.position);
+  return out;
+}
+
+std::vector<RoutingHistogram::Pick> RoutingHistogram::picks_at(uint32_t position) const {
+  std::vector<Pick> out;
+  for (const Entry& e : entries_)
+    if (e.position == position) out.push_back({e.layer, e.expert, e.weight});
+  return out;
+}
+
+// ---- CacheStats --------------------------------------------------------------------------
+
+CacheStats::CacheStats(int n_layers)
+    : layers_(static_cast<size_t>(n_layers)),
+      step_layer_hits_(static_cast<size_t>(n_layers), 0),
+      step_layer_misses_(static_cast<size_t>(n_layers), 0),
+      layer_series_(static_cast<size_t>(n_layers)) {}
+
+void CacheStats::add(const CacheEvent& c) {
+  const bool in_range = c.layer < layers_.size();
+  auto bump = [&](auto member) {
+    ++(total_.*member);
+    if (in_range) ++(layers_[c.layer].*member);
+  };
+  switch (c.action) {
+    case CacheAction::hit:
+      bump(&Totals::hits);
+      ++step_hits_;
+      if (in_range) ++step_layer_hits_[c.layer];
+      break;
+    case CacheAction::miss:
+      bump(&Totals::misses);
+      ++step_misses_;
+      if (in_range) ++step_layer_misses_[c.layer];
+      total_.bytes_in += c.bytes;
+      if (in_range) layers_[c.layer].bytes_in += c.bytes;
+      break;
+    case CacheAction::eviction: bump(&Totals::evictions); break;
+    case CacheAction::prefetch_issued:
+      bump(&Totals::prefetch_issued);
+      total_.bytes_in += c.bytes;
+      if (in_range) layers_[c.layer].bytes_in += c.bytes;
+      break;
+    case CacheAction::prefetch_used: bump(&Totals::prefetch_used); break;
+    case CacheAction::prefetch_wasted: break;
+  }
+}
+
+void CacheStats::end_token() {
+  auto rate = [](uint64_t h, uint64_t m) { return h + m == 0 ? -1.0 : static_cast<double>(h) / static_cast<double>(h + m); };
+  series_.push_back(rate(step_hits_, step_misses_));
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    layer_series_[l].push_back(rate(step_layer_hits_[l], step_layer_misses_[l]));
+    step_layer_hits_[l] = step_layer_misses_[l] = 0;
+  }
+  step_hits_ = step_misses_ = 0;
+}
+
+double CacheStats::hit_rate() const noexcept {
+  const uint64_t n = total_.hits + total_.misses;
+  return n == 0 ? 0.0 : static_cast<double>(total_.hits) / static_cast<double>(n);
+}
+
+double CacheStats::prefetch_accuracy() const noexcept {
+  return total_.prefetch_issued == 0 ? 0.0
+                                     : static_cast<double>(total_.prefetch_used) / static_cast<double>(total_.prefetch_issued);
+}
+
+// ---- KernelBreakdown ---------------------------------------------------------------------
+
+void KernelBreakdown::add(const KernelSpanEvent& s) {
+  if (s.op == OpKind::layer || s.op >= OpKind::count_ || s.t_end_ns < s.t_start_ns) return;
+  pending_[static_cast<size_t>(s.op)] += static_cast<double>(s.t_end_ns - s.t_start_ns) * 1e-6;
+}
+
+void KernelBreakdown::add(const TokenStepEvent& t) {
+  TokenRow row;
+  row.position = t.position;
+  row.prefill = t.prefill != 0;
+  row.n_tokens = t.n_tokens;
+  row.wall_ms = t.t_end_ns >= t.t_start_ns ? static_cast<double>(t.t_end_ns - t.t_start_ns) * 1e-6 : 0.0;
+  row.op_ms = pending_;
+  pending_.fill(0.0);
+  rows_.push_back(row);
+  while (rows_.size() > max_rows_) rows_.pop_front();
+}
+
+double KernelBreakdown::decode_tok_s(size_t last_n) const {
+  double ms = 0.0;
+  size_t n = 0;
+  for (auto it = rows_.rbegin(); it != rows_.rend() && n < last_n; ++it) {
+    if (it->prefill) continue;
+    ms += it->wall_ms;
+    ++n;
+  }
+  return ms > 0.0 ? static_cast<double>(n) * 1000.0 / ms : 0.0;
+}
+
+}  // namespace moe::tel

@@ -1,0 +1,10 @@
+# moescope-cli tokenize / detokenize on a conformance model (ids from llama.cpp's refs).
+set(_tok_model "${MOESCOPE_SHARED_DIR}/conformance/models/qwen2moe-f32.gguf")
+add_test(NAME cli-tokenize-ids COMMAND moescope-cli tokenize ${_tok_model} --text "<|im_start|>Hello" --ids)
+set_tests_properties(cli-tokenize-ids PROPERTIES LABELS unit PASS_REGULAR_EXPRESSION "^1022 72 101 356 111\n$")
+add_test(NAME cli-tokenize-pieces COMMAND moescope-cli tokenize ${_tok_model} --text "a\nb" --no-parse-special)
+set_tests_properties(cli-tokenize-pieces PROPERTIES LABELS unit PASS_REGULAR_EXPRESSION "^ +97 'a'\n +10 '\\\\n'\n +98 'b'\n$")
+add_test(NAME cli-detokenize COMMAND moescope-cli detokenize ${_tok_model} 1022 72 101 356 111)
+set_tests_properties(cli-detokenize PROPERTIES LABELS unit PASS_REGULAR_EXPRESSION "^<\\|im_start\\|>Hello")
+add_test(NAME cli-tokenize-missing-model COMMAND moescope-cli tokenize /nonexistent.gguf --text x)
+set_tests_properties(cli-tokenize-missing-model PROPERTIES LABELS unit WILL_FAIL TRUE)
