@@ -11,6 +11,7 @@ TelemetryHub::TelemetryHub(QObject* parent) : QObject(parent), feed_(std::make_s
 
 void TelemetryHub::reset(int nLayers, int nExperts) {
   feed_->drain(batch_);  // discard what the previous model left
+  engine_.drainInto(batch_);
   routing_.reset(nLayers, nExperts);
   cache_.reset();
   kernels_.reset();
@@ -21,6 +22,7 @@ void TelemetryHub::reset(int nLayers, int nExperts) {
 
 void TelemetryHub::drainNow() {
   feed_->drain(batch_);
+  engine_.drainInto(batch_);
   if (batch_.empty()) return;
   for (const auto& s : batch_.routing) routing_.add(s);
   for (const auto& s : batch_.cache) cache_.add(s);

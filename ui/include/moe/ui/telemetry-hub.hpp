@@ -2,6 +2,7 @@
 // Drains the telemetry feed on the GUI thread at <= 30 Hz into the panel aggregators and
 // tells the panels what changed; producers never wait for the GUI.
 #include "moe/ui/aggregators.hpp"
+#include "moe/ui/engine-telemetry-source.hpp"
 #include "moe/ui/telemetry-feed.hpp"
 
 #include <QObject>
@@ -35,6 +36,7 @@ class TelemetryHub : public QObject {
   CacheAggregator cache_;
   KernelAggregator kernels_;
   ThroughputAggregator throughput_;
+  EngineTelemetrySource engine_;  // the engine's own rings (routing, cache, kernel spans)
   TelemetryBatch batch_;
   unsigned long long dropped_ = 0;
   QTimer timer_;
