@@ -67,6 +67,7 @@ KernelPanel::KernelPanel(const TelemetryHub* hub, QWidget* parent) : PlotPanel(t
   p->plotLayout()->insertRow(0);
   p->plotLayout()->addElement(0, 0, p->legend);
   p->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
+  p->legend->setWrap(4);  // two short rows rather than one row wider than the dock
   p->legend->setMargins(QMargins(4, 1, 4, 1));
   p->plotLayout()->setRowStretchFactor(0, 0.001);
   p->plotLayout()->setRowStretchFactor(2, 0.001);  // the speed title

@@ -86,6 +86,7 @@ MainWindow::MainWindow(Options options, QWidget* parent) : QMainWindow(parent), 
   splitDockWidget(kernelDock, modelDock, Qt::Horizontal);
   resizeDocks({routingDock}, {470}, Qt::Horizontal);
   resizeDocks({kernelDock}, {300}, Qt::Vertical);
+  resizeDocks({kernelDock, modelDock}, {1, 1}, Qt::Horizontal);  // share the bottom evenly
 
   modelLabel_ = new QLabel(tr("No model"), this);
   modelLabel_->setAccessibleName(tr("Loaded model"));
