@@ -18,3 +18,6 @@ add_test(NAME cli-perplexity COMMAND moescope-cli perplexity "${_moe_models}/qwe
   "${MOESCOPE_SHARED_DIR}/conformance/README.md" --ctx 128)
 set_tests_properties(cli-perplexity PROPERTIES LABELS "unit;model"
   PASS_REGULAR_EXPRESSION "perplexity [0-9.]+ over [0-9]+ predicted tokens")
+# Without MODEL, run uses the bundled demo model (resources/models).
+add_test(NAME cli-run-default-model COMMAND moescope-cli run -p "What is a dog?" --chat -n 8 --temp 0)
+set_tests_properties(cli-run-default-model PROPERTIES LABELS "unit;model" PASS_REGULAR_EXPRESSION "generated: [1-8] tokens")

@@ -173,6 +173,64 @@ class TestModelUnits : public QObject {
     QVERIFY(std::set<int32_t>(d.begin(), d.end()).size() > 5);  // it really samples
   }
 
+  void sampler_temperature() {
+    SamplingParams p;
+    p.top_k = 0;
+    p.top_p = 1.0f;
+    p.min_p = 0.0f;
+    p.repeat_penalty = 1.0f;
+    p.seed = 9;
+    const float logits[3] = {1.0f, 0.0f, 0.5f};
+    auto counts = [&](float temp) {
+      p.temperature = temp;
+      Sampler s(3, p);
+      std::vector<int> c(3, 0);
+      for (int i = 0; i < 2000; ++i) ++c[static_cast<size_t>(s.sample(logits))];
+      return c;
+    };
+    const auto cold = counts(0.05f), hot = counts(100.0f);
+    QCOMPARE(cold[0], 2000);               // a near-zero temperature is argmax
+    for (int c : hot) QVERIFY(c > 500);    // a huge one is near uniform
+  }
+
+  void generate_text_and_chat() {
+    auto m = load_model(model_path("qwen2moe-q8_0.gguf"));
+    auto s = create_session(m);
+    GenerateRequest r;
+    r.prompt = "Once upon a time";
+    r.max_tokens = 6;
+    r.sampling.temperature = 0;
+    std::vector<int32_t> ids;
+    std::string text;
+    ReplyStats st = s->generate(r, [&](const TokenEvent& e) {
+      ids.push_back(e.token);
+      text += e.text;
+      return true;
+    });
+    QCOMPARE(st.prompt_tokens, static_cast<int>(tokenize(*m, r.prompt).size()));
+    QCOMPARE(st.generated_tokens, static_cast<int>(ids.size()));
+    QVERIFY(st.stop_reason == StopReason::max_tokens || st.stop_reason == StopReason::eos);
+    QVERIFY(st.prompt_tok_s > 0 && st.time_to_first_token_ms > 0);
+    // The first greedy id is the argmax of the prompt's last row.
+    const auto logits = create_session(m)->evaluate(tokenize(*m, r.prompt));
+    const auto last = logits.end() - model_info(*m).n_vocab;
+    QCOMPARE(ids[0], static_cast<int32_t>(std::max_element(last, logits.end()) - last));
+
+    // Chat: the template is rendered; a second turn reuses the cached prefix.
+    GenerateRequest c;
+    c.messages = {{"user", "Hello"}};
+    c.max_tokens = 4;
+    c.sampling.temperature = 0;
+    auto chat = create_session(m);
+    st = chat->generate(c, {});
+    QCOMPARE(st.prompt_tokens, static_cast<int>(tokenize(*m, render_chat(*m, c.messages)).size()));
+    c.messages.push_back({"assistant", "Hi"});
+    c.messages.push_back({"user", "Again"});
+    const int full = static_cast<int>(tokenize(*m, render_chat(*m, c.messages)).size());
+    st = chat->generate(c, {});
+    QVERIFY(st.prompt_tokens < full);  // only the new part was prefilled
+  }
+
   void stop_strings_hold_back() {
     const std::vector<std::string> stops = {"<END>"};
     StopStrings s(stops);
@@ -358,6 +416,45 @@ class TestModelUnits : public QObject {
     QVERIFY(!per_expert->file->find_tensor("blk.0.ffn_gate_exps.weight"));
     const std::vector<int32_t> toks = {1021, 79, 110, 313, 309, 559, 12, 400};
     QCOMPARE(create_session(per_expert)->evaluate(toks), create_session(merged)->evaluate(toks));
+  }
+
+  // qwen2 (dense) has no conformance model: build one from qwen2moe-f32 by keeping the shared
+  // expert as the dense FFN, and check it loads, runs and batches consistently.
+  void qwen2_dense_smoke() {
+    QTemporaryDir dir;
+    auto src = GgufFile::open(model_path("qwen2moe-f32.gguf"));
+    GgufWriter w;
+    for (const auto& [key, value] : src->metadata()) {
+      std::string k(key);
+      if (k == "general.alignment" || k.find("expert") != std::string::npos) continue;
+      if (k == "general.architecture") {
+        w.set(k, GgufWriteValue::string("qwen2"));
+        continue;
+      }
+      if (k.rfind("qwen2moe.", 0) == 0) k = "qwen2." + k.substr(9);
+      w.set(k, GgufWriteValue::from(value));
+    }
+    w.set("qwen2.feed_forward_length", GgufWriteValue::u32(src->get_u32("qwen2moe.expert_shared_feed_forward_length")));
+    for (const TensorInfo& t : src->tensors()) {
+      std::string name(t.name);
+      if (name.find("_exps") != std::string::npos || name.find("gate_inp") != std::string::npos) continue;
+      if (const auto pos = name.find("_shexp"); pos != std::string::npos) name.erase(pos, 6);
+      const int64_t dims[4] = {t.ne[0], t.ne[1], t.ne[2], t.ne[3]};
+      w.add_tensor(name, t.type, std::span<const int64_t>(dims, t.n_dims), std::vector<std::byte>(t.data, t.data + t.nbytes));
+    }
+    const auto out = std::filesystem::path(dir.path().toStdString()) / "qwen2-dense.gguf";
+    w.write_file(out);
+    auto m = load_model(out);
+    QCOMPARE(model_info(*m).architecture, std::string("qwen2"));
+    QCOMPARE(model_info(*m).n_expert, 0);
+    const std::vector<int32_t> toks = {79, 110, 313, 309, 559, 12};
+    const auto batch = create_session(m)->evaluate(toks, true);
+    const auto seq = create_session(m)->evaluate(toks, false);
+    QCOMPARE(batch, seq);
+    for (float x : batch) QVERIFY(std::isfinite(x));
+    // Without the routed experts the logits must differ from the MoE model's.
+    const auto moe = create_session(load_model(model_path("qwen2moe-f32.gguf")))->evaluate(toks);
+    QVERIFY(moe != batch);
   }
 
   void load_progress_can_cancel() {
