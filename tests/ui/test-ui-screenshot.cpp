@@ -99,6 +99,14 @@ class TestScreenshot : public QObject {
     QVERIFY2(p.exitCode() == 0, p.readAll().constData());
     QVERIFY(!QImage(shot).isNull());
 
+    // Without --model: the bundled demo model.
+    const QString demo = kOut + QStringLiteral("moescope-demo-model.png");
+    QFile::remove(demo);
+    p.start(exe, {QStringLiteral("--screenshot"), demo, QStringLiteral("--prompt"), QStringLiteral("Tell me a short story about a robot.")});
+    QVERIFY(p.waitForFinished(180000));
+    QVERIFY2(p.exitCode() == 0, p.readAll().constData());
+    QVERIFY(!QImage(demo).isNull());
+
     // Failure is an exit code with the reason.
     QTemporaryDir dir;
     QFile bad(dir.filePath(QStringLiteral("bad.gguf")));
