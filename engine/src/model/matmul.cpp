@@ -100,7 +100,9 @@ void matmul_multi(std::span<const MatmulArgs> args) {
           run_rows(args[i], prep[i], r0, r1);
         }
       },
-      tbb::static_partitioner());
+      // Work stealing over fixed blocks: a preempted worker (shared machine) does not hold the
+      // others up, and which thread runs a block never changes its result.
+      tbb::auto_partitioner());
   if (args.size() > kMax) matmul_multi(args.subspan(kMax));
 }
 
