@@ -100,9 +100,9 @@ void matmul_multi(std::span<const MatmulArgs> args) {
           run_rows(args[i], prep[i], r0, r1);
         }
       },
-      // Work stealing over fixed blocks: a preempted worker (shared machine) does not hold the
-      // others up, and which thread runs a block never changes its result.
-      tbb::auto_partitioner());
+      // One contiguous share per thread: measured faster than work stealing here (auto
+      // partitioner) for these short regions. Which thread runs a block never changes a result.
+      tbb::static_partitioner());
   if (args.size() > kMax) matmul_multi(args.subspan(kMax));
 }
 
