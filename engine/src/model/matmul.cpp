@@ -100,6 +100,8 @@ void matmul_multi(std::span<const MatmulArgs> args) {
           run_rows(args[i], prep[i], r0, r1);
         }
       },
+      // One contiguous share per thread: measured faster than work stealing here (auto
+      // partitioner) for these short regions. Which thread runs a block never changes a result.
       tbb::static_partitioner());
   if (args.size() > kMax) matmul_multi(args.subspan(kMax));
 }
