@@ -193,6 +193,48 @@ class TestQuantize : public QObject {
     QCOMPARE(got["blk.0.attn_q.weight"], kern::GgmlType::Q5_1);
   }
 
+  // The _M mix on 8 layers: more bits for layers 0, 3, 6, 7 (use_more_bits); the 8-expert rule.
+  void mixPerLayer_data() {
+    QTest::addColumn<uint>("n_expert");
+    QTest::addColumn<QString>("type");
+    QTest::addColumn<QString>("expected");  // per layer: attn_v, attn_k, attn_output, ffn_down_exps
+    const QString more = "q6_K q4_K q4_K q6_K", plain = "q4_K q4_K q4_K q4_K";
+    QTest::newRow("16 experts Q4_K_M") << 16u << "Q4_K_M" << (more + "|" + plain + "|" + plain + "|" + more + "|" + plain + "|" + plain + "|" + more + "|" + more);
+    const QString e8 = "q8_0 q8_0 q5_K q4_K", e8more = "q8_0 q8_0 q5_K q6_K";
+    QTest::newRow("8 experts Q4_K_M") << 8u << "Q4_K_M" << (e8more + "|" + e8 + "|" + e8 + "|" + e8more + "|" + e8 + "|" + e8 + "|" + e8more + "|" + e8more);
+    const QString s5 = "q5_K q5_K q5_K q5_K", s5more = "q6_K q5_K q5_K q6_K";
+    QTest::newRow("16 experts Q5_K_M") << 16u << "Q5_K_M" << (s5more + "|" + s5 + "|" + s5 + "|" + s5more + "|" + s5 + "|" + s5 + "|" + s5more + "|" + s5more);
+  }
+  void mixPerLayer() {
+    QFETCH(uint, n_expert);
+    QFETCH(QString, type);
+    QFETCH(QString, expected);
+    GgufWriter w;
+    w.set("general.architecture", GgufWriteValue::string("qwen3moe"));
+    w.set("qwen3moe.block_count", GgufWriteValue::u32(8));
+    w.set("qwen3moe.expert_count", GgufWriteValue::u32(n_expert));
+    const int64_t dims[] = {256, 1};
+    const char* kinds[] = {"attn_v", "attn_k", "attn_output", "ffn_down_exps"};
+    for (int l = 0; l < 8; ++l)
+      for (const char* k : kinds)
+        w.add_tensor("blk." + std::to_string(l) + "." + k + ".weight", kern::GgmlType::F32, dims,
+                     std::vector<std::byte>(256 * 4));
+    w.add_tensor("output.weight", kern::GgmlType::F32, dims, std::vector<std::byte>(256 * 4));
+    const auto bytes = w.to_bytes();
+    const auto f = GgufFile::from_memory(bytes, "mix.gguf");
+    std::map<std::string, kern::GgmlType> got;
+    for (const auto& p : plan_quantization(*f, *find_quant_target(type.toStdString()))) got[p.name] = p.to;
+    QStringList layers;
+    for (int l = 0; l < 8; ++l) {
+      QStringList types;
+      for (const char* k : kinds)
+        types << QString::fromUtf8(kern::type_name(got["blk." + std::to_string(l) + "." + k + ".weight"]).data());
+      layers << types.join(' ');
+    }
+    QCOMPARE(layers.join('|'), expected);
+    QCOMPARE(got["output.weight"], kern::GgmlType::Q6_K);
+  }
+
   void errors() {
     QTemporaryDir dir;
     QVERIFY(dir.isValid());
