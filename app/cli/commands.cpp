@@ -14,6 +14,7 @@ int cmd_logits(int argc, char** argv);
 int cmd_perplexity(int argc, char** argv);
 int cmd_chat(int argc, char** argv);
 int cmd_bench(int argc, char** argv);
+int cmd_quantize(int argc, char** argv);
 
 namespace moe::cli {
 
@@ -30,6 +31,7 @@ std::span<const Command> commands() {
       Command{"perplexity", "MODEL TEXTFILE [--ctx N]", "perplexity of a text file", &cmd_perplexity},
       Command{"chat", "[MODEL]", "interactive chat on the terminal (stdin lines)", &cmd_chat},
       Command{"bench", "MODEL [-p 512] [-n 128] [-t N] [-r REPS] [--json]", "prefill and decode speed, peak RSS", &cmd_bench},
+      Command{"quantize", "IN.gguf OUT.gguf TYPE [-t THREADS]", "requantize a model (Q8_0, Q4_0, Q4_K_M, Q5_K_M, Q6_K, F16...) like llama-quantize", &cmd_quantize},
   };
   return table;
 }
