@@ -14,7 +14,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git
   qt6-base-dev libqcustomplot-dev libqcustomplot2.1-qt6 libgl-dev
   libxsimd-dev xtl-dev libtbb-dev libspdlog-dev libpcre2-dev nlohmann-json3-dev
-  libbenchmark-dev xvfb xauth python3 python3-numpy
+  libbenchmark-dev xvfb xauth lintian python3 python3-numpy
 )
 
 as_root() {
@@ -54,6 +54,12 @@ case "$cmd" in
     export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
     build ci
     ctest --preset ci -j "$(jobs)" "$@"
+    # The installer test needs root (apt install/purge); CI runs as root.
+    if [ "$(id -u)" -eq 0 ] && [ "${MOESCOPE_PACKAGE_TEST:-1}" != 0 ]; then
+      packaging/test-package.sh ci
+    else
+      echo "dev.sh: skipping the package install test (needs root; MOESCOPE_PACKAGE_TEST=0 skips it)"
+    fi
     ;;
   package)
     deps
