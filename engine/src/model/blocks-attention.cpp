@@ -8,6 +8,7 @@
 #include "model/blocks.hpp"
 #include "model/matmul.hpp"
 #include "moe/kernels/dispatch.hpp"
+#include "moe/telemetry/hub.hpp"
 #include "session/kv-cache.hpp"
 
 namespace moe {
@@ -60,12 +61,20 @@ void attention_block(BlockCtx& c, const AttentionParams& p) {
   const int n = c.n_tok, E = hp.n_embd;
   const int qd = hp.q_dim(), kd = hp.k_dim(), vd = hp.v_dim(), od = hp.attn_out_dim();
   const int hd = hp.head_dim_k, hdv = hp.head_dim_v;
+  const auto layer = static_cast<uint16_t>(c.layer);
 
+  uint64_t t0 = tel::timestamp();
   rms_norm_rows(st.x.data(), lw.attn_norm, st.xn.data(), n, E, hp.rms_eps);
+  tel::end_span(tel::OpKind::norm, layer, t0);
+  t0 = tel::timestamp();
   matmul({&lw.wq, st.xn.data(), E, st.q.data(), qd, n, lw.bq, st.xq.data()});
   matmul({&lw.wk, st.xn.data(), E, st.k.data(), kd, n, lw.bk, st.xq.data()});
   matmul({&lw.wv, st.xn.data(), E, st.v.data(), vd, n, lw.bv, st.xq.data()});
 
+  tel::end_span(tel::OpKind::attention, layer, t0,
+                static_cast<uint64_t>(lw.wq.n_out) * lw.wq.row_bytes + static_cast<uint64_t>(lw.wk.n_out) * lw.wk.row_bytes +
+                    static_cast<uint64_t>(lw.wv.n_out) * lw.wv.row_bytes);
+  t0 = tel::timestamp();
   for (int t = 0; t < n; ++t) {
     float* q = st.q.data() + static_cast<size_t>(t) * static_cast<size_t>(qd);
     float* k = st.k.data() + static_cast<size_t>(t) * static_cast<size_t>(kd);
@@ -81,6 +90,9 @@ void attention_block(BlockCtx& c, const AttentionParams& p) {
     for (int h = 0; h < hp.n_head_kv; ++h) apply_rope(k + h * hd, cs, hp.n_rot, p.rope);
     c.kv.store(c.layer, st.pos[static_cast<size_t>(t)], k, st.v.data() + static_cast<size_t>(t) * static_cast<size_t>(vd));
   }
+
+  tel::end_span(tel::OpKind::rope, layer, t0);
+  t0 = tel::timestamp();
 
   // HOT SPOT (long contexts): one task per (token, head); scores live in the worker's row of
   // st.att, indexed by the arena slot, so no task allocates.
@@ -119,6 +131,7 @@ void attention_block(BlockCtx& c, const AttentionParams& p) {
 
   matmul({&lw.wo, st.attn.data(), od, st.ffn_out.data(), E, n, nullptr, st.xq.data()});
   for (size_t i = 0; i < static_cast<size_t>(n) * static_cast<size_t>(E); ++i) st.x[i] += st.ffn_out[i];
+  tel::end_span(tel::OpKind::attention, layer, t0, static_cast<uint64_t>(lw.wo.n_out) * lw.wo.row_bytes);
 }
 
 }  // namespace moe

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "model/hparams.hpp"
+#include "moe/moe-state.hpp"
 
 namespace moe {
 
@@ -41,6 +42,7 @@ struct ForwardState {
   std::vector<int32_t> group_n;      // (n_expert) tokens per expert in this batch
   std::vector<float> shexp_g;        // (n_batch) shared-expert sigmoid gate
   std::vector<std::byte> xq;         // matmul activation scratch (n_batch rows of the widest input)
+  MoeState moe;                      // expert source, memory-aware routing, prefetch, counters
 };
 
 }  // namespace moe

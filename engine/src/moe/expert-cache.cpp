@@ -209,7 +209,7 @@ void ExpertCache::acquire(int layer, std::span<const int32_t> experts, ExpertDat
   size_t n_read = 0, n_wait = 0;
   const bool per_layer = partitions_.size() > 1;
   {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
     Partition& part = partition_of(layer);
     for (size_t i = 0; i < experts.size(); ++i) {
       const int32_t key = key_of(layer, experts[i]);
@@ -228,8 +228,18 @@ void ExpertCache::acquire(int layer, std::span<const int32_t> experts, ExpertDat
         tel::record_cache(tel::CacheAction::hit, static_cast<uint16_t>(layer), static_cast<uint16_t>(experts[i]), 0, 0);
         if (slots_[static_cast<size_t>(slot)].state.load(std::memory_order_acquire) != kReady) to_wait[n_wait++] = slot;
       } else {
+        slot = take_slot_locked(part, layer, local, true);
+        if (slot < 0) {
+          // Every slot is pinned: by this call's experts, or by prefetch reads still in flight
+          // (a wrong guess for this layer). Wait for those reads and look again.
+          if (reads_in_flight_.load(std::memory_order_acquire) == 0) (void)take_slot_locked(part, layer, local, false);
+          lock.unlock();
+          quiesce();
+          lock.lock();
+          --i;
+          continue;
+        }
         ++st.misses;
-        slot = take_slot_locked(part, layer, local, false);
         slot_of_key_[k] = slot;
         slots_[static_cast<size_t>(slot)].key = key;
         slots_[static_cast<size_t>(slot)].state.store(kLoading, std::memory_order_relaxed);
@@ -324,6 +334,12 @@ void ExpertCache::prefetch(int layer, std::span<const int32_t> experts) {
 
 void ExpertCache::quiesce() {
   while (reads_in_flight_.load(std::memory_order_acquire) > 0) std::this_thread::yield();
+}
+
+int ExpertCache::max_pinned(int layer) const noexcept {
+  if (config_.unlimited()) return n_experts_;
+  const size_t cap = partitions_.size() > 1 ? partitions_[static_cast<size_t>(layer)].capacity : n_slots_;
+  return static_cast<int>(std::min<size_t>(cap, static_cast<size_t>(n_experts_)));
 }
 
 bool ExpertCache::resident(int layer, int expert) const noexcept {
