@@ -14,6 +14,8 @@ int cmd_logits(int argc, char** argv);
 int cmd_perplexity(int argc, char** argv);
 int cmd_chat(int argc, char** argv);
 int cmd_bench(int argc, char** argv);
+int cmd_trace(int argc, char** argv);
+int cmd_cache_sim(int argc, char** argv);
 
 namespace moe::cli {
 
@@ -30,6 +32,8 @@ std::span<const Command> commands() {
       Command{"perplexity", "MODEL TEXTFILE [--ctx N]", "perplexity of a text file", &cmd_perplexity},
       Command{"chat", "[MODEL]", "interactive chat on the terminal (stdin lines)", &cmd_chat},
       Command{"bench", "MODEL [-p 512] [-n 128] [-t N] [-r REPS] [--json]", "prefill and decode speed, peak RSS", &cmd_bench},
+      Command{"trace", "MODEL -p PROMPT [-n N] -o trace.json [--routing-csv FILE]", "generate with telemetry on; write a Chrome trace and the routing CSV", &cmd_trace},
+      Command{"cache-sim", "MODEL TEXTFILE [--budget-experts N | --budget-mib M] [--policy P] [--aware-margin X] [--prefetch on|off] [--json] [--sweep]", "expert-cache hit rate, prefetch accuracy, routing deviation and perplexity over a text", &cmd_cache_sim},
   };
   return table;
 }

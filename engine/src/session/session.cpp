@@ -137,9 +137,10 @@ class SessionImpl final : public Session {
     int decode_steps = 0;
     while (true) {
       if (cancel_.load(std::memory_order_relaxed)) { s.stop_reason = StopReason::cancelled; break; }
-      const uint64_t ts = tel::timestamp();
+      // The token step of a decoded token spans its sampling and its forward pass.
+      step_start_ = tel::timestamp();
       const int32_t tok = sampler_.sample(logits.data());
-      tel::end_span(tel::OpKind::sampling, tel::kNoLayer, ts);
+      tel::end_span(tel::OpKind::sampling, tel::kNoLayer, step_start_);
       if (s.generated_tokens == 0) s.time_to_first_token_ms = ms_since(t0);
       ++s.generated_tokens;
       sampler_.accept(tok);
@@ -158,6 +159,7 @@ class SessionImpl final : public Session {
       ++decode_steps;
     }
     s.decode_tok_s = decode_ms > 0 ? 1000.0 * decode_steps / decode_ms : 0.0;
+    step_start_ = 0;
     tel::record_reply(s);
     record_memory();
     return s;
@@ -183,7 +185,8 @@ class SessionImpl final : public Session {
     a.pos0 = n_past();
     a.logits = logits;
     a.all_logits = all;
-    const uint64_t t0 = tel::timestamp();
+    const uint64_t t0 = step_start_ != 0 ? step_start_ : tel::timestamp();
+    step_start_ = 0;
     forward(*model_, st_, kv_, a);
     if (t0 != 0)
       tel::record_token(static_cast<uint32_t>(a.pos0), tokens.front(), prefill_ || tokens.size() > 1,
@@ -207,7 +210,8 @@ class SessionImpl final : public Session {
   Sampler sampler_;
   TextStream text_;
   std::atomic<bool> cancel_{false};
-  bool prefill_ = false;  // the prompt of generate_tokens() is being evaluated
+  bool prefill_ = false;
+  uint64_t step_start_ = 0;  // telemetry: when the token about to be evaluated was sampled  // the prompt of generate_tokens() is being evaluated
   MoeController moe_;     // after st_: it points into st_.moe
 };
 
