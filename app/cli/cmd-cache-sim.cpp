@@ -175,7 +175,7 @@ int cmd_cache_sim(int argc, char** argv) {
     const SimResult r = run_text(*session, toks, ctx, info.n_vocab);
     const MoeLayerStats& t = r.stats.total;
     if (json) {
-      nlohmann::json j{{"model", info.name},
+      nlohmann::ordered_json j{{"model", info.name},
                        {"tokens", toks.size()},
                        {"policy", cache_policy_name(opt.cache.policy)},
                        {"budget_experts_per_layer", opt.cache.budget_experts_per_layer},
@@ -194,7 +194,7 @@ int cmd_cache_sim(int argc, char** argv) {
                        {"ppl", r.ppl},
                        {"tok_s", r.tok_s},
                        {"tok_s_exact", exact.tok_s}};
-      nlohmann::json layers = nlohmann::json::array();
+      nlohmann::ordered_json layers = nlohmann::ordered_json::array();
       for (const MoeLayerStats& l : r.stats.layers)
         layers.push_back({{"hit_rate", l.hit_rate()}, {"deviation", l.deviation()}, {"mass_lost", l.mass_lost_mean()},
                           {"prefetch_accuracy", l.prefetch_accuracy()}});
