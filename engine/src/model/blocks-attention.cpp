@@ -52,52 +52,14 @@ void apply_rope(float* v, const float* cs, int n_rot, RopeStyle style) {
   }
 }
 
-}  // namespace
 
-void attention_block(BlockCtx& c, const AttentionParams& p) {
+// Any KV type and head sizes: one task per (token, head); scores live in the worker's row of
+// st.att, indexed by the arena slot, so no task allocates.
+void attention_generic(BlockCtx& c, float scale) {
   const HParams& hp = c.hp;
-  const LayerWeights& lw = c.lw;
   ForwardState& st = c.st;
-  const int n = c.n_tok, E = hp.n_embd;
-  const int qd = hp.q_dim(), kd = hp.k_dim(), vd = hp.v_dim(), od = hp.attn_out_dim();
-  const int hd = hp.head_dim_k, hdv = hp.head_dim_v;
-  const auto layer = static_cast<uint16_t>(c.layer);
-
-  uint64_t t0 = tel::timestamp();
-  rms_norm_rows(st.x.data(), lw.attn_norm, st.xn.data(), n, E, hp.rms_eps);
-  tel::end_span(tel::OpKind::norm, layer, t0);
-  t0 = tel::timestamp();
-  matmul({&lw.wq, st.xn.data(), E, st.q.data(), qd, n, lw.bq, st.xq.data()});
-  matmul({&lw.wk, st.xn.data(), E, st.k.data(), kd, n, lw.bk, st.xq.data()});
-  matmul({&lw.wv, st.xn.data(), E, st.v.data(), vd, n, lw.bv, st.xq.data()});
-
-  tel::end_span(tel::OpKind::attention, layer, t0,
-                static_cast<uint64_t>(lw.wq.n_out) * lw.wq.row_bytes + static_cast<uint64_t>(lw.wk.n_out) * lw.wk.row_bytes +
-                    static_cast<uint64_t>(lw.wv.n_out) * lw.wv.row_bytes);
-  t0 = tel::timestamp();
-  for (int t = 0; t < n; ++t) {
-    float* q = st.q.data() + static_cast<size_t>(t) * static_cast<size_t>(qd);
-    float* k = st.k.data() + static_cast<size_t>(t) * static_cast<size_t>(kd);
-    if (p.qk_norm == QkNorm::per_head) {
-      rms_norm_rows(q, lw.q_norm, q, hp.n_head, hd, hp.rms_eps);
-      rms_norm_rows(k, lw.k_norm, k, hp.n_head_kv, hd, hp.rms_eps);
-    } else if (p.qk_norm == QkNorm::full_width) {
-      rms_norm_rows(q, lw.q_norm, q, 1, qd, hp.rms_eps);
-      rms_norm_rows(k, lw.k_norm, k, 1, kd, hp.rms_eps);
-    }
-    const float* cs = st.rope.data() + static_cast<size_t>(t) * static_cast<size_t>(hp.n_rot);
-    for (int h = 0; h < hp.n_head; ++h) apply_rope(q + h * hd, cs, hp.n_rot, p.rope);
-    for (int h = 0; h < hp.n_head_kv; ++h) apply_rope(k + h * hd, cs, hp.n_rot, p.rope);
-    c.kv.store(c.layer, st.pos[static_cast<size_t>(t)], k, st.v.data() + static_cast<size_t>(t) * static_cast<size_t>(vd));
-  }
-
-  tel::end_span(tel::OpKind::rope, layer, t0);
-  t0 = tel::timestamp();
-
-  // HOT SPOT (long contexts): one task per (token, head); scores live in the worker's row of
-  // st.att, indexed by the arena slot, so no task allocates.
+  const int n = c.n_tok, qd = hp.q_dim(), od = hp.attn_out_dim(), hd = hp.head_dim_k, hdv = hp.head_dim_v;
   const int group = hp.n_head / hp.n_head_kv;
-  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   const auto& kern_table = kern::kernels();
   const size_t tmp_stride = 2 * static_cast<size_t>(std::max(hd, hdv));
   tbb::parallel_for(tbb::blocked_range<int>(0, n * hp.n_head), [&](const tbb::blocked_range<int>& r) {
@@ -128,6 +90,67 @@ void attention_block(BlockCtx& c, const AttentionParams& p) {
       }
     }
   });
+}
+
+}  // namespace
+
+void attention_block(BlockCtx& c, const AttentionParams& p) {
+  const HParams& hp = c.hp;
+  const LayerWeights& lw = c.lw;
+  ForwardState& st = c.st;
+  const int n = c.n_tok, E = hp.n_embd;
+  const int qd = hp.q_dim(), kd = hp.k_dim(), vd = hp.v_dim(), od = hp.attn_out_dim();
+  const int hd = hp.head_dim_k, hdv = hp.head_dim_v;
+  const auto layer = static_cast<uint16_t>(c.layer);
+
+  uint64_t t0 = tel::timestamp();
+  rms_norm_rows(st.x.data(), lw.attn_norm, st.xn.data(), n, E, hp.rms_eps);
+  tel::end_span(tel::OpKind::norm, layer, t0);
+  t0 = tel::timestamp();
+  const MatmulArgs qkv[3] = {
+      {&lw.wq, st.xn.data(), E, st.q.data(), qd, n, lw.bq, st.xq_slice(0, n)},
+      {&lw.wk, st.xn.data(), E, st.k.data(), kd, n, lw.bk, st.xq_slice(1, n)},
+      {&lw.wv, st.xn.data(), E, st.v.data(), vd, n, lw.bv, st.xq_slice(2, n)},
+  };
+  matmul_multi(qkv);
+  tel::end_span(tel::OpKind::attention, layer, t0,
+                static_cast<uint64_t>(lw.wq.n_out) * lw.wq.row_bytes + static_cast<uint64_t>(lw.wk.n_out) * lw.wk.row_bytes +
+                    static_cast<uint64_t>(lw.wv.n_out) * lw.wv.row_bytes);
+  t0 = tel::timestamp();
+  for (int t = 0; t < n; ++t) {
+    float* q = st.q.data() + static_cast<size_t>(t) * static_cast<size_t>(qd);
+    float* k = st.k.data() + static_cast<size_t>(t) * static_cast<size_t>(kd);
+    if (p.qk_norm == QkNorm::per_head) {
+      rms_norm_rows(q, lw.q_norm, q, hp.n_head, hd, hp.rms_eps);
+      rms_norm_rows(k, lw.k_norm, k, hp.n_head_kv, hd, hp.rms_eps);
+    } else if (p.qk_norm == QkNorm::full_width) {
+      rms_norm_rows(q, lw.q_norm, q, 1, qd, hp.rms_eps);
+      rms_norm_rows(k, lw.k_norm, k, 1, kd, hp.rms_eps);
+    }
+    const float* cs = st.rope.data() + static_cast<size_t>(t) * static_cast<size_t>(hp.n_rot);
+    for (int h = 0; h < hp.n_head; ++h) apply_rope(q + h * hd, cs, hp.n_rot, p.rope);
+    for (int h = 0; h < hp.n_head_kv; ++h) apply_rope(k + h * hd, cs, hp.n_rot, p.rope);
+    c.kv.store(c.layer, st.pos[static_cast<size_t>(t)], k, st.v.data() + static_cast<size_t>(t) * static_cast<size_t>(vd));
+  }
+
+  tel::end_span(tel::OpKind::rope, layer, t0);
+  t0 = tel::timestamp();
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  if (c.kv.type() != KvType::Q8_0 && hd == hdv) {
+    // HOT SPOT (prefill, long contexts): the SIMD kernel reads F32/F16 K/V in place with an
+    // online softmax; heads are independent, so the split does not change any result.
+    const auto& kt = kern::kernels();
+    const kern::AttentionArgs aa{
+        st.q.data(), c.kv.k_layer(c.layer), c.kv.v_layer(c.layer),
+        c.kv.type() == KvType::F32 ? kern::GgmlType::F32 : kern::GgmlType::F16,
+        static_cast<size_t>(kd), static_cast<size_t>(hd), static_cast<size_t>(vd), static_cast<size_t>(hdv),
+        static_cast<size_t>(hp.n_head), static_cast<size_t>(hp.n_head_kv), static_cast<size_t>(hd),
+        static_cast<size_t>(n), static_cast<size_t>(st.pos[0]), scale, st.attn.data()};
+    tbb::parallel_for(tbb::blocked_range<size_t>(0, static_cast<size_t>(hp.n_head)),
+                      [&](const tbb::blocked_range<size_t>& r) { kt.attention(aa, r.begin(), r.end()); });
+  } else {
+    attention_generic(c, scale);
+  }
 
   matmul({&lw.wo, st.attn.data(), od, st.ffn_out.data(), E, n, nullptr, st.xq.data()});
   for (size_t i = 0; i < static_cast<size_t>(n) * static_cast<size_t>(E); ++i) st.x[i] += st.ffn_out[i];

@@ -17,6 +17,8 @@ struct ForwardState {
   int n_ctx;
   int n_threads;
   int max_ff;      // widest FFN (dense, expert or shared expert)
+  int widest_in;   // widest matmul input
+  int ffn_rows;    // rows of gate/up/ffn_out: max(n_batch, n_expert_used + 1)
 
   std::vector<int32_t> pos;        // (n_batch) position of each token
   std::vector<float> rope;         // (n_batch, n_rot/2, 2) cos, sin per token and pair
@@ -28,9 +30,9 @@ struct ForwardState {
   std::vector<float> attn;         // (n_batch, attn_out_dim) attention output before wo
   std::vector<float> att;          // (n_threads, n_ctx) attention scores per worker
   std::vector<float> kv_tmp;       // (n_threads, 2 * max head_dim) converted K/V rows per worker
-  std::vector<float> gate;         // (n_batch, max_ff)
-  std::vector<float> up;           // (n_batch, max_ff)
-  std::vector<float> ffn_out;      // (n_batch, n_embd) output of one expert / FFN
+  std::vector<float> gate;         // (ffn_rows, max_ff): batch rows, or one row per decode expert
+  std::vector<float> up;           // (ffn_rows, max_ff)
+  std::vector<float> ffn_out;      // (ffn_rows, n_embd) output of one expert / FFN
   std::vector<float> moe_acc;      // (n_batch, n_embd) weighted sum of experts
   std::vector<float> gathered;     // (n_batch, n_embd) inputs of the tokens routed to one expert
   std::vector<float> router_logits;  // (n_batch, n_expert)
@@ -41,7 +43,12 @@ struct ForwardState {
   std::vector<float> group_w;        // (n_expert, n_batch) their weights
   std::vector<int32_t> group_n;      // (n_expert) tokens per expert in this batch
   std::vector<float> shexp_g;        // (n_batch) shared-expert sigmoid gate
-  std::vector<std::byte> xq;         // matmul activation scratch (n_batch rows of the widest input)
+  std::vector<std::byte> xq;         // matmul activation scratch: slices of prepared rows
+
+  // Slice i of xq for n_tok prepared rows of the widest input; a fused matmul_multi gives each
+  // product its own slice (i < 3 for n_tok <= n_batch, i < 2 * (n_expert_used + 1) for 1 row).
+  std::byte* xq_slice(int i, int n_tok);
+
   MoeState moe;                      // expert source, memory-aware routing, prefetch, counters
 };
 

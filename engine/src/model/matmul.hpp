@@ -3,6 +3,7 @@
 // current task arena. Must be called inside the engine's arena (task_arena::execute).
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 #include "model/weights.hpp"
 
@@ -20,6 +21,9 @@ struct MatmulArgs {
 };
 
 void matmul(const MatmulArgs& a);
+// Independent products in one parallel region. Arguments with the same x, n_tok and weight
+// type share the first one's prepared activations; the others need their own xq slices.
+void matmul_multi(std::span<const MatmulArgs> args);
 
 // Bytes of MatmulArgs::xq needed for n_tok rows of width n_in of any type in this model.
 size_t matmul_scratch_bytes(int64_t n_in, int n_tok);

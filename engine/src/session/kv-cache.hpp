@@ -23,6 +23,9 @@ class KvCache {
   // One head's K or V row as f32: points into the cache (F32) or into `tmp` (head_dim floats).
   const float* k_head(int layer, int pos, int kv_head, float* tmp) const;
   const float* v_head(int layer, int pos, int kv_head, float* tmp) const;
+  // Start of one layer's K or V rows (n_ctx rows of k_dim / v_dim elements of type()).
+  const std::byte* k_layer(int layer) const noexcept { return row(k_, k_row_bytes_, layer, 0); }
+  const std::byte* v_layer(int layer) const noexcept { return row(v_, v_row_bytes_, layer, 0); }
 
  private:
   const std::byte* row(const std::vector<std::byte>& buf, size_t row_bytes, int layer, int pos) const noexcept {
