@@ -188,6 +188,8 @@ int cmd_cache_sim(int argc, char** argv) {
                        {"prefetch_accuracy", t.prefetch_accuracy()},
                        {"prefetch_used", t.cache.prefetch_used},
                        {"prefetch_issued", t.cache.prefetch_issued},
+                       {"miss_wait_ms", static_cast<double>(t.cache.miss_latency_ns) / 1e6},
+                       {"hidden_read_ms", static_cast<double>(t.cache.hidden_latency_ns) / 1e6},
                        {"deviation", t.deviation()},
                        {"mass_lost", t.mass_lost_mean()},
                        {"ppl_exact", exact.ppl},
@@ -211,6 +213,9 @@ int cmd_cache_sim(int argc, char** argv) {
     std::printf("hit rate %.2f%%  prefetch accuracy %.2f%% (%llu of %llu prefetched experts used)\n", pct(t.hit_rate()),
                 pct(t.prefetch_accuracy()), static_cast<unsigned long long>(t.cache.prefetch_used),
                 static_cast<unsigned long long>(t.cache.prefetch_issued));
+    std::printf("page-in: %.1f ms waited on reads, %.1f ms of reads hidden by prefetch, %.1f MiB read\n",
+                static_cast<double>(t.cache.miss_latency_ns) / 1e6, static_cast<double>(t.cache.hidden_latency_ns) / 1e6,
+                static_cast<double>(t.cache.bytes_paged_in) / (1 << 20));
     std::printf("routing deviation %.2f%% of picks, router probability given up %.4f per decision\n", pct(t.deviation()),
                 t.mass_lost_mean());
     std::printf("perplexity exact %.4f, with this configuration %.4f (%+.3f%%)\n", exact.ppl, r.ppl,
