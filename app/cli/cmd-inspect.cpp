@@ -42,9 +42,13 @@ std::string escaped(std::string_view s, size_t max = 48) {
 }
 
 std::string grouped(uint64_t n) {  // 12345678 -> "12,345,678"
-  std::string s = std::to_string(n);
-  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");
-  return s;
+  const std::string digits = std::to_string(n);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
 }
 
 std::string human_count(uint64_t n) {  // parameters: 1.23 M
@@ -85,30 +89,28 @@ json value_json(const moe::GgufValue& v) {
         for (const moe::GgufValue& n : a.nested) arr.push_back(value_json(n));
       } else {
         // Fixed-size little-endian elements in the mapping.
-        for (uint64_t i = 0; i < a.count; ++i) {
-          const std::byte* p = a.raw;
-          switch (a.elem_type) {
-            case moe::GgufType::U8: arr.push_back(static_cast<uint8_t>(p[i])); break;
-            case moe::GgufType::I8: arr.push_back(static_cast<int8_t>(p[i])); break;
-            case moe::GgufType::BOOL: arr.push_back(p[i] != std::byte{0}); break;
-#define MOE_ARRAY_ELEM(TYPE, CTYPE)                     \
-  case moe::GgufType::TYPE: {                           \
-    CTYPE x;                                            \
-    std::memcpy(&x, p + i * sizeof(CTYPE), sizeof x);   \
-    arr.push_back(x);                                   \
-    break;                                              \
-  }
-            MOE_ARRAY_ELEM(U16, uint16_t)
-            MOE_ARRAY_ELEM(I16, int16_t)
-            MOE_ARRAY_ELEM(U32, uint32_t)
-            MOE_ARRAY_ELEM(I32, int32_t)
-            MOE_ARRAY_ELEM(U64, uint64_t)
-            MOE_ARRAY_ELEM(I64, int64_t)
-            MOE_ARRAY_ELEM(F32, float)
-            MOE_ARRAY_ELEM(F64, double)
-#undef MOE_ARRAY_ELEM
-            default: break;
+        auto push_all = [&]<class T>(T) {
+          for (uint64_t i = 0; i < a.count; ++i) {
+            T x;
+            std::memcpy(&x, a.raw + i * sizeof(T), sizeof x);
+            arr.push_back(x);
           }
+        };
+        switch (a.elem_type) {
+          case moe::GgufType::U8: push_all(uint8_t{}); break;
+          case moe::GgufType::I8: push_all(int8_t{}); break;
+          case moe::GgufType::U16: push_all(uint16_t{}); break;
+          case moe::GgufType::I16: push_all(int16_t{}); break;
+          case moe::GgufType::U32: push_all(uint32_t{}); break;
+          case moe::GgufType::I32: push_all(int32_t{}); break;
+          case moe::GgufType::U64: push_all(uint64_t{}); break;
+          case moe::GgufType::I64: push_all(int64_t{}); break;
+          case moe::GgufType::F32: push_all(float{}); break;
+          case moe::GgufType::F64: push_all(double{}); break;
+          case moe::GgufType::BOOL:
+            for (uint64_t i = 0; i < a.count; ++i) arr.push_back(a.raw[i] != std::byte{0});
+            break;
+          default: break;
         }
       }
       return arr;

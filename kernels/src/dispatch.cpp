@@ -5,6 +5,10 @@
 #include <stdexcept>
 #include <string>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
 namespace moe::kern {
 
 const KernelTable& table_scalar();
@@ -23,17 +27,25 @@ const KernelTable& table_neon();
 
 namespace {
 
+#if defined(__x86_64__) || defined(__i386__)
+// F16C through CPUID: clang 14 does not accept "f16c" in __builtin_cpu_supports.
+bool has_f16c() noexcept {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  return __get_cpuid(1, &a, &b, &c, &d) != 0 && (c & bit_F16C) != 0;
+}
+#endif
+
 bool cpu_has(Isa isa) noexcept {
   switch (isa) {
     case Isa::scalar: return true;
 #if defined(__x86_64__) || defined(__i386__)
     case Isa::sse42: return __builtin_cpu_supports("sse4.2");
     case Isa::avx2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-                           __builtin_cpu_supports("f16c");
+                           has_f16c();
     case Isa::avx512:
       return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
              __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-             __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+             __builtin_cpu_supports("fma") && has_f16c();
 #endif
 #if defined(__aarch64__)
     case Isa::neon: return true;  // NEON is part of the arm64 baseline

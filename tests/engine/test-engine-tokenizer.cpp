@@ -132,7 +132,8 @@ std::string byte_char(unsigned b) {
   return s;
 }
 
-// A tiny byte-level BPE vocabulary: 256 bytes, merges "h e" / "l l" / "he ll", and "<|end|>".
+// A tiny byte-level BPE vocabulary: 256 bytes, merges "h e" / "l l" / "he ll" / "1 2", and
+// the control token "<|end|>" (259).
 GgufBuilder tiny_bpe(const std::string& pre) {
   std::vector<std::string> tokens;
   for (unsigned b = 0; b < 256; ++b) tokens.push_back(byte_char(b));
@@ -140,11 +141,12 @@ GgufBuilder tiny_bpe(const std::string& pre) {
   tokens.push_back("ll");
   tokens.push_back("hell");
   tokens.push_back("<|end|>");
+  tokens.push_back("12");
   std::vector<int32_t> types(tokens.size(), 1);
-  types.back() = 3;
+  types[259] = 3;
   GgufBuilder g;
   g.str("tokenizer.ggml.model", "gpt2").strs("tokenizer.ggml.tokens", tokens).i32s("tokenizer.ggml.token_type", types)
-      .strs("tokenizer.ggml.merges", {"h e", "l l", "he ll"});
+      .strs("tokenizer.ggml.merges", {"h e", "l l", "he ll", "1 2"});
   if (!pre.empty()) g.str("tokenizer.ggml.pre", pre);
   return g;
 }
@@ -219,6 +221,22 @@ class TestTokenizer : public QObject {
     QCOMPARE(t->detokenize(rids), rare);
   }
 
+  void streamingNeverEmitsInvalidUtf8() {
+    // Byte-level tokens that never complete a character come out as U+FFFD, at once.
+    const auto t = load("models/qwen2moe-f32.gguf");
+    const TokenId lead = t->byte_token(0xF0), cont = t->byte_token(0x9F), a = t->byte_token('A'), bad = t->byte_token(0xFF);
+    moe::StreamingDetokenizer d(*t);
+    QCOMPARE(d.feed(lead), std::string());
+    QCOMPARE(d.feed(cont), std::string());
+    QCOMPARE(d.pending_bytes(), size_t{2});
+    QCOMPARE(d.feed(a), std::string("\xEF\xBF\xBD" "A"));
+    QCOMPARE(d.feed(bad), std::string("\xEF\xBF\xBD"));
+    QCOMPARE(d.feed(cont), std::string("\xEF\xBF\xBD"));
+    QCOMPARE(d.feed(lead), std::string());
+    QCOMPARE(d.flush(), std::string("\xEF\xBF\xBD"));
+    QCOMPARE(d.pending_bytes(), size_t{0});
+  }
+
   void streamingControlTokensHiddenOrShown() {
     const auto t = load("models/qwen2moe-f32.gguf");
     const auto ids = t->tokenize("<|im_start|>hi<|im_end|>", false, true);
@@ -247,6 +265,21 @@ class TestTokenizer : public QObject {
     const auto with_bos = m->tokenize("x", true, true);
     QCOMPARE(with_bos.front(), m->info().bos);
     QCOMPARE(with_bos.size(), m->tokenize("x", false, true).size() + 1);
+  }
+
+  void detokenizeCleanSpaces() {
+    const auto t = load("vocab/ggml-vocab-gpt-2.gguf");
+    QVERIFY(t->info().clean_spaces);
+    const std::string text = "Hello , world ! It ' s he 's they 'll";
+    const auto ids = t->tokenize(text, false, false);
+    QCOMPARE(t->detokenize(ids), text);
+    moe::Tokenizer::DetokenizeOptions o;
+    o.clean_spaces = true;
+    QCOMPARE(t->detokenize(ids, o), std::string("Hello, world! It's he's they 'll"));
+    // qwen2 turns the clean-up off, as llama.cpp does for that pre-tokenizer.
+    const auto q = load("vocab/ggml-vocab-qwen2.gguf");
+    QVERIFY(!q->info().clean_spaces);
+    QCOMPARE(q->detokenize(q->tokenize(text, false, false), o), text);
   }
 
   void endOfGeneration() {
@@ -340,6 +373,35 @@ class TestTokenizer : public QObject {
       QCOMPARE(t.tokenize(s, false, false), d.tokenize(s, false, false));
     // The merges apply: "hell" is one token, "o" another.
     QCOMPARE(t.tokenize("hello", false, false), (std::vector<TokenId>{258, 'o'}));
+  }
+
+  // Every family's regexes compile, and the digit rules differ as in llama.cpp: "12" stays one
+  // word where numbers are grouped and splits into digits where each digit is its own word.
+  void preTokenizerFamilies_data() {
+    QTest::addColumn<QString>("pre");
+    QTest::addColumn<bool>("digits_split");
+    const std::pair<const char*, bool> rows[] = {
+        {"default", false}, {"gpt-2", false}, {"phi-2", false}, {"llama-bpe", false}, {"llama3", false},
+        {"qwen2", true}, {"deepseek-llm", false}, {"deepseek-coder", true}, {"falcon", false}, {"starcoder", true},
+        {"refact", true}, {"olmo", false}, {"mpt", false}, {"gpt-neox", false}, {"command-r", true},
+        {"stablelm2", true}, {"dbrx", false}, {"smaug-bpe", false}, {"poro-chat", false}, {"chatglm-bpe", false},
+        {"viking", true}, {"bloom", false}, {"smollm", true}, {"codeshell", true}, {"exaone", true},
+        {"minerva-7b", true}, {"tekken", true}, {"jais", false},
+    };
+    for (const auto& [pre, split] : rows) QTest::newRow(pre) << QString(pre) << split;
+  }
+  void preTokenizerFamilies() {
+    QFETCH(QString, pre);
+    QFETCH(bool, digits_split);
+    const auto bytes = tiny_bpe(pre.toStdString()).bytes();
+    const auto f = moe::GgufFile::from_memory(bytes, "synthetic.gguf");
+    const moe::Tokenizer t(*f);
+    QVERIFY(t.info().pre_known);
+    const auto ids = t.tokenize("12", false, false);
+    const std::vector<TokenId> expected = digits_split ? std::vector<TokenId>{'1', '2'} : std::vector<TokenId>{260};
+    QCOMPARE(ids, expected);
+    const std::string mixed = "Hello, y'all! 12345 \xE6\x88\x91\xE6\x83\xB3 \t\n\n  x\xF0\x9F\x98\x81 ";
+    QCOMPARE(t.detokenize(t.tokenize(mixed, false, false)), mixed);
   }
 
   void userDefinedAndControlSplitting() {

@@ -68,6 +68,8 @@ class GgufWriter {
   void set(std::string key, GgufWriteValue value);
   void remove(std::string_view key);
   // Alignment of the data section and of each tensor (stored as general.alignment, u32).
+  // Without a call the alignment is 32 and no key is written: readers default to 32, and
+  // llama.cpp's writer does the same, so re-written llama.cpp files stay byte-identical.
   void set_alignment(uint32_t alignment);
   uint32_t alignment() const noexcept { return alignment_; }
 
@@ -75,17 +77,22 @@ class GgufWriter {
   // the tensor's byte size for `type`; throws GgufError otherwise.
   void add_tensor(std::string name, kern::GgmlType type, std::span<const int64_t> dims,
                   std::vector<std::byte> data);
+  // The same without a copy: `data` must stay valid until the last to_bytes()/write_file().
+  void add_tensor_view(std::string name, kern::GgmlType type, std::span<const int64_t> dims,
+                       std::span<const std::byte> data);
 
-  // Copies every key (except general.alignment unless `keep_alignment`) and tensor of `src`.
-  void copy_from(const GgufFile& src, bool keep_alignment = true);
+  // Copies every key (except general.alignment unless `keep_alignment`) and every tensor of
+  // `src`. Tensor bytes are not copied: the writer keeps `src` (and its mapping) alive.
+  void copy_from(std::shared_ptr<const GgufFile> src, bool keep_alignment = true);
 
   size_t kv_count() const noexcept { return kv_.size(); }
   size_t tensor_count() const noexcept { return tensors_.size(); }
 
   // Serialises the file. `layout` (optional) receives the offsets of every section.
   std::vector<std::byte> to_bytes(GgufLayout* layout = nullptr) const;
-  // Writes `path` atomically: a temporary file in the same folder, fsync, then rename. Throws
-  // IoError naming the file on any failure (the temporary is removed).
+  // Writes `path` atomically: a temporary file in the same folder, fsync, then rename. Tensor
+  // bytes are streamed, never gathered in memory. Throws IoError naming the file on any
+  // failure (the temporary is removed).
   void write_file(const std::filesystem::path& path) const;
 
  private:
@@ -93,11 +100,18 @@ class GgufWriter {
     std::string name;
     kern::GgmlType type;
     std::vector<int64_t> dims;
-    std::vector<std::byte> data;
+    std::vector<std::byte> owned;      // add_tensor: the bytes themselves
+    std::span<const std::byte> view;   // add_tensor_view / copy_from: borrowed bytes
+    std::span<const std::byte> bytes() const noexcept { return owned.empty() ? view : std::span<const std::byte>(owned); }
   };
+
+  void add_tensor_impl(std::string name, kern::GgmlType type, std::span<const int64_t> dims,
+                       std::span<const std::byte> data, std::vector<std::byte> owned);
+  std::vector<std::byte> header_bytes(GgufLayout& layout) const;  // up to the data section
 
   std::vector<std::pair<std::string, GgufWriteValue>> kv_;
   std::vector<Tensor> tensors_;
+  std::vector<std::shared_ptr<const GgufFile>> sources_;  // keep copy_from's views valid
   uint32_t alignment_ = 32;
 };
 

@@ -5,6 +5,11 @@
 //
 // A Tokenizer is immutable after construction; tokenize/detokenize are const and safe to call
 // from several threads at once. A StreamingDetokenizer is per conversation (one thread).
+//
+// An unknown `tokenizer.ggml.pre` (llama.cpp refuses those files) is accepted with a warning:
+// the default pre-tokenizer regexes (GPT-2 rules plus punctuation and digit splits) are used and
+// VocabInfo::pre_known is false. A missing `tokenizer.ggml.pre` means "default", as in llama.cpp.
+// Extra names beyond llama.cpp's: "gpt2" (= "gpt-2") and "gpt-neox" (= "mpt").
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -138,8 +143,10 @@ class Tokenizer {
   std::unique_ptr<Impl> impl_;
 };
 
-// Turns a stream of generated ids into text that is always complete UTF-8: bytes of a
-// character split over several tokens are held back until the character is whole.
+// Turns a stream of generated ids into text that is always valid UTF-8: bytes of a character
+// split over several tokens are held back until the character is whole; bytes that can never
+// form a character become U+FFFD. The first piece loses one leading space when the vocabulary
+// adds a space prefix (SPM), as llama_detokenize does; control tokens are hidden unless asked.
 class StreamingDetokenizer {
  public:
   struct Options {

@@ -38,7 +38,6 @@ class Out {
     b_.resize(at + s.size());
     if (!s.empty()) std::memcpy(b_.data() + at, s.data(), s.size());
   }
-  void put_bytes(std::span<const std::byte> s) { b_.insert(b_.end(), s.begin(), s.end()); }
   void pad_to(size_t alignment) { b_.resize(align_up(b_.size(), alignment), std::byte{0}); }
   size_t size() const noexcept { return b_.size(); }
 
@@ -196,6 +195,17 @@ void GgufWriter::set_alignment(uint32_t alignment) { set(std::string(kAlignmentK
 
 void GgufWriter::add_tensor(std::string name, kern::GgmlType type, std::span<const int64_t> dims,
                             std::vector<std::byte> data) {
+  const std::span<const std::byte> view(data);
+  add_tensor_impl(std::move(name), type, dims, view, std::move(data));
+}
+
+void GgufWriter::add_tensor_view(std::string name, kern::GgmlType type, std::span<const int64_t> dims,
+                                 std::span<const std::byte> data) {
+  add_tensor_impl(std::move(name), type, dims, data, {});
+}
+
+void GgufWriter::add_tensor_impl(std::string name, kern::GgmlType type, std::span<const int64_t> dims,
+                                 std::span<const std::byte> data, std::vector<std::byte> owned) {
   const std::string who = "gguf writer: tensor '" + gguf_detail::printable(name) + "': ";
   if (const std::string why = gguf_detail::name_problem(name); !why.empty()) throw GgufError(who + why);
   for (const Tensor& t : tensors_)
@@ -215,21 +225,24 @@ void GgufWriter::add_tensor(std::string name, kern::GgmlType type, std::span<con
   const size_t nbytes = static_cast<size_t>(n / tt->block_elems) * tt->block_bytes;
   if (data.size() != nbytes)
     throw GgufError(who + std::to_string(data.size()) + " bytes given, " + std::to_string(nbytes) + " needed");
-  tensors_.push_back({std::move(name), type, std::vector<int64_t>(dims.begin(), dims.end()), std::move(data)});
+  Tensor t{std::move(name), type, std::vector<int64_t>(dims.begin(), dims.end()), std::move(owned), {}};
+  if (t.owned.empty()) t.view = data;  // borrowed; owned bytes are reached through bytes()
+  tensors_.push_back(std::move(t));
 }
 
-void GgufWriter::copy_from(const GgufFile& src, bool keep_alignment) {
-  for (const auto& [k, v] : src.metadata()) {
+void GgufWriter::copy_from(std::shared_ptr<const GgufFile> src, bool keep_alignment) {
+  if (!src) throw GgufError("gguf writer: copy_from without a file");
+  for (const auto& [k, v] : src->metadata()) {
     if (k == kAlignmentKey && !keep_alignment) continue;
     set(std::string(k), GgufWriteValue::from(v));
   }
-  for (const TensorInfo& t : src.tensors())
-    add_tensor(std::string(t.name), t.type, std::span<const int64_t>(t.ne, t.n_dims),
-               std::vector<std::byte>(t.data, t.data + t.nbytes));
+  for (const TensorInfo& t : src->tensors())
+    add_tensor_view(std::string(t.name), t.type, std::span<const int64_t>(t.ne, t.n_dims), {t.data, t.nbytes});
+  sources_.push_back(std::move(src));  // the views above point into its mapping
 }
 
-std::vector<std::byte> GgufWriter::to_bytes(GgufLayout* layout) const {
-  GgufLayout l;
+std::vector<std::byte> GgufWriter::header_bytes(GgufLayout& l) const {
+  l = GgufLayout{};
   std::vector<std::byte> bytes;
   Out o(bytes);
   o.put<uint32_t>(kMagic);
@@ -249,7 +262,7 @@ std::vector<std::byte> GgufWriter::to_bytes(GgufLayout* layout) const {
   size_t next = 0;
   for (const Tensor& t : tensors_) {
     rel.push_back(next);
-    next = align_up(next + t.data.size(), alignment_);
+    next = align_up(next + t.bytes().size(), alignment_);
   }
   for (size_t i = 0; i < tensors_.size(); ++i) {
     const Tensor& t = tensors_[i];
@@ -264,19 +277,29 @@ std::vector<std::byte> GgufWriter::to_bytes(GgufLayout* layout) const {
   // Without tensors llama.cpp writes no padding (its vocabulary files end right here).
   if (!tensors_.empty()) o.pad_to(alignment_);
   l.data_offset = o.size();
+  // Each tensor starts aligned and the file ends aligned, as ggml writes it.
+  for (size_t i = 0; i < tensors_.size(); ++i) l.tensor_data_offsets.push_back(l.data_offset + rel[i]);
+  l.file_size = l.data_offset + next;
+  return bytes;
+}
+
+std::vector<std::byte> GgufWriter::to_bytes(GgufLayout* layout) const {
+  GgufLayout l;
+  std::vector<std::byte> bytes = header_bytes(l);
+  bytes.resize(l.file_size, std::byte{0});
   for (size_t i = 0; i < tensors_.size(); ++i) {
-    o.pad_to(alignment_);
-    l.tensor_data_offsets.push_back(o.size());
-    o.put_bytes(tensors_[i].data);
+    const std::span<const std::byte> b = tensors_[i].bytes();
+    if (!b.empty()) std::memcpy(bytes.data() + l.tensor_data_offsets[i], b.data(), b.size());
   }
-  if (!tensors_.empty()) o.pad_to(alignment_);  // as ggml does: the file ends aligned
-  l.file_size = o.size();
   if (layout) *layout = std::move(l);
   return bytes;
 }
 
 void GgufWriter::write_file(const std::filesystem::path& path) const {
-  const std::vector<std::byte> bytes = to_bytes();
+  // Streams: the header is built in memory, tensor bytes go straight from where they are
+  // (possibly another file's mapping) to the output.
+  GgufLayout l;
+  const std::vector<std::byte> header = header_bytes(l);
   const std::string name = path.string();
   // A unique temporary beside the target so that rename() stays on one file system.
   std::random_device rd;
@@ -289,15 +312,29 @@ void GgufWriter::write_file(const std::filesystem::path& path) const {
     ::unlink(tmp.c_str());
     throw IoError(name + ": " + what + ": " + std::strerror(err));
   };
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t w = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      fail("write failed");
+  size_t pos = 0;
+  auto put = [&](std::span<const std::byte> b) {
+    size_t done = 0;
+    while (done < b.size()) {
+      const ssize_t w = ::write(fd, b.data() + done, b.size() - done);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        fail("write failed");
+      }
+      done += static_cast<size_t>(w);
     }
-    done += static_cast<size_t>(w);
+    pos += b.size();
+  };
+  static constexpr std::byte kZeros[4096] = {};
+  auto pad_to = [&](size_t target) {  // target - pos < alignment <= 65536
+    while (pos < target) put(std::span<const std::byte>(kZeros, std::min(sizeof kZeros, target - pos)));
+  };
+  put(header);
+  for (size_t i = 0; i < tensors_.size(); ++i) {
+    pad_to(l.tensor_data_offsets[i]);
+    put(tensors_[i].bytes());
   }
+  pad_to(l.file_size);
   if (::fsync(fd) != 0) fail("fsync failed");
   if (::close(fd) != 0) {
     const int err = errno;

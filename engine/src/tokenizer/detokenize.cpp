@@ -43,18 +43,52 @@ void decode_bpe(std::string_view text, std::string& out) {
   }
 }
 
-// Bytes of the longest prefix of `s` that holds only complete UTF-8 sequences; an invalid
-// byte counts as complete (it can never become valid by waiting).
-size_t complete_utf8_prefix(std::string_view s) {
-  const size_t n = s.size();
-  // Only the last 3 bytes can start an unfinished sequence.
-  for (size_t back = 1; back <= 3 && back <= n; ++back) {
-    const auto c = static_cast<uint8_t>(s[n - back]);
-    if ((c & 0xC0) == 0x80) continue;  // continuation: keep looking for the lead byte
-    const size_t need = (c >= 0xF0 && c <= 0xF7) ? 4 : (c >= 0xE0) ? 3 : (c >= 0xC0) ? 2 : 1;
-    return need > back ? n - back : n;
+// Moves the complete characters at the front of `pending` to the result; bytes that can never
+// form a character (stray continuation bytes, bad leads, overlong or surrogate forms) become
+// U+FFFD, so the result is always valid UTF-8. A valid but unfinished sequence at the end stays.
+std::string take_complete_utf8(std::string& pending) {
+  std::string out;
+  size_t i = 0;
+  const size_t n = pending.size();
+  const auto byte = [&](size_t k) { return static_cast<uint8_t>(pending[k]); };
+  while (i < n) {
+    const uint8_t c = byte(i);
+    if (c < 0x80) {
+      out += static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    size_t len = 0;
+    uint8_t lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+    if (c >= 0xC2 && c <= 0xDF) len = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0) lo = 0xA0;
+      if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;
+    }
+    size_t ok = len == 0 ? 0 : 1;  // bytes of the sequence that are valid so far
+    while (ok > 0 && ok < len && i + ok < n) {
+      const uint8_t d = byte(i + ok);
+      const bool valid = ok == 1 ? (d >= lo && d <= hi) : (d & 0xC0) == 0x80;
+      if (!valid) break;
+      ++ok;
+    }
+    if (ok == len && len > 0) {
+      out.append(pending, i, len);
+      i += len;
+    } else if (ok > 0 && i + ok == n) {
+      break;  // a valid start whose remaining bytes have not arrived yet
+    } else {
+      tok::append_utf8(out, tok::kReplacement);
+      i += ok > 0 ? ok : 1;
+    }
   }
-  return n;
+  pending.erase(0, i);
+  return out;
 }
 
 }  // namespace
@@ -105,8 +139,9 @@ std::string Tokenizer::detokenize(std::span<const TokenId> ids, const Detokenize
   }
   if (!(opts.clean_spaces && info_.clean_spaces) || text.empty()) return text;
 
-  // llama.cpp's clean-up passes: " ?" " !" " ." " ," lose the space, as do " 's" " 't" " 'd"
-  // " 'm" and " n't"; " 're" " 've" " 'll" keep it.
+  // llama.cpp's three clean-up passes (llama_vocab::impl::detokenize), each over the previous
+  // pass's output: " ?" " !" " ." " ," lose the space; " ' " becomes "'"; " 's" " 'm" " 're"
+  // " 've" lose the space (" 't" " 'd" " 'll" keep it).
   std::string a;
   a += text[0];
   for (size_t i = 1; i < text.size(); ++i) {
@@ -118,9 +153,9 @@ std::string Tokenizer::detokenize(std::span<const TokenId> ids, const Detokenize
   b += a[0];
   for (size_t i = 1; i < a.size(); ++i) {
     const char x = a[i];
-    if (x == '\'' && i + 1 < a.size() && a[i - 1] == ' ') {
-      const char y = a[i + 1];
-      if (y == 's' || y == 't' || y == 'd' || y == 'm') b.pop_back();
+    if (x == '\'' && i + 1 < a.size() && a[i - 1] == ' ' && a[i + 1] == ' ') {
+      b.pop_back();
+      a[++i] = '\0';  // llama.cpp blanks the skipped space in place; a later check can see it
     }
     b += x;
   }
@@ -128,7 +163,11 @@ std::string Tokenizer::detokenize(std::span<const TokenId> ids, const Detokenize
   c += b[0];
   for (size_t i = 1; i < b.size(); ++i) {
     const char x = b[i];
-    if (b[i - 1] == ' ' && x == 'n' && i + 2 < b.size() && b[i + 1] == '\'' && b[i + 2] == 't') c.pop_back();
+    if (b[i - 1] == ' ' && x == '\'' && i + 1 < b.size()) {
+      const char x1 = b[i + 1];
+      const char x2 = i + 2 < b.size() ? b[i + 2] : '\0';
+      if (x1 == 's' || x1 == 'm' || (x1 == 'r' && x2 == 'e') || (x1 == 'v' && x2 == 'e')) c.pop_back();
+    }
     c += x;
   }
   return c;
@@ -140,10 +179,7 @@ std::string StreamingDetokenizer::feed(TokenId id) {
   const bool strip = first_ && opts_.strip_leading_space.value_or(tok_->info().add_space_prefix);
   first_ = false;
   pending_ += tok_->token_to_piece(id, opts_.show_special, strip ? 1 : 0);
-  const size_t n = complete_utf8_prefix(pending_);
-  std::string out = pending_.substr(0, n);
-  pending_.erase(0, n);
-  return out;
+  return take_complete_utf8(pending_);
 }
 
 std::string StreamingDetokenizer::flush() {

@@ -40,16 +40,9 @@ constexpr std::string_view kSpace = "\xE2\x96\x81";
 
 void spm_tokenize(const Tokenizer& t, std::string_view text, std::vector<TokenId>& out) {
   if (text.empty()) return;
-  std::vector<Symbol> symbols;
-  symbols.reserve(text.size());
-  for (size_t offs = 0; offs < text.size();) {
-    const size_t n = std::min(utf8_len(text[offs]), text.size() - offs);
-    const int index = static_cast<int>(symbols.size());
-    symbols.push_back({index - 1, offs + n == text.size() ? -1 : index + 1, offs, n});
-    offs += n;
-  }
-
+  std::vector<Symbol> symbols;  // of the run being merged; reused
   std::priority_queue<Bigram, std::vector<Bigram>, BigramOrder> queue;
+
   const auto try_add = [&](int left, int right) {
     if (left == -1 || right == -1) return;
     const Symbol& l = symbols[static_cast<size_t>(left)];
@@ -60,11 +53,17 @@ void spm_tokenize(const Tokenizer& t, std::string_view text, std::vector<TokenId
     queue.push({left, right, t.token(*id).score, s.size()});
   };
 
-  // Merge one run of symbols [first, last] whose ends no vocabulary entry can cross.
-  const auto merge_run = [&](int first, int last) {
-    symbols[static_cast<size_t>(first)].prev = -1;
-    symbols[static_cast<size_t>(last)].next = -1;
-    for (int i = first + 1; i <= last; ++i) try_add(i - 1, i);
+  // Merges text[begin, end), which starts at a character boundary and which no vocabulary
+  // entry can cross, and appends its tokens.
+  const auto merge_run = [&](size_t begin, size_t end) {
+    symbols.clear();
+    for (size_t offs = begin; offs < end;) {
+      const size_t n = std::min(utf8_len(text[offs]), end - offs);
+      const int index = static_cast<int>(symbols.size());
+      symbols.push_back({index - 1, offs + n == end ? -1 : index + 1, offs, n});
+      offs += n;
+    }
+    for (int i = 1; i < static_cast<int>(symbols.size()); ++i) try_add(i - 1, i);
     while (!queue.empty()) {
       const Bigram b = queue.top();
       queue.pop();
@@ -82,7 +81,7 @@ void spm_tokenize(const Tokenizer& t, std::string_view text, std::vector<TokenId
     // Every merged symbol is a vocabulary entry (a pair is only queued when it is one), so only
     // single characters can miss: those go out byte by byte. llama.cpp's rev_merge
     // re-segmentation therefore never applies and is not needed.
-    for (int i = first; i != -1; i = symbols[static_cast<size_t>(i)].next) {
+    for (int i = symbols.empty() ? -1 : 0; i != -1; i = symbols[static_cast<size_t>(i)].next) {
       const Symbol& s = symbols[static_cast<size_t>(i)];
       const std::string_view piece = text.substr(s.offset, s.n);
       if (const auto id = t.find_token(piece)) {
@@ -102,30 +101,25 @@ void spm_tokenize(const Tokenizer& t, std::string_view text, std::vector<TokenId
 
   // Merging is global in llama.cpp, but when no vocabulary entry contains "x▁" (x not ▁) no
   // pair can ever cross the start of a word, so each word merges alone with the same result
-  // and a small queue. Runs start at a "▁" symbol that follows a non-"▁" symbol.
-  const int n = static_cast<int>(symbols.size());
+  // and a small queue. A word starts at a "▁" character that follows a non-"▁" character
+  // (characters cut as llama.cpp cuts them, by the lead byte's announced length).
   if (!t.impl().spm_split_at_words) {
-    merge_run(0, n - 1);
+    merge_run(0, text.size());
     return;
   }
-  const auto is_space = [&](int i) {
-    const Symbol& s = symbols[static_cast<size_t>(i)];
-    return text.substr(s.offset, s.n) == kSpace;
-  };
   // Words repeat: remember each distinct word's tokens for the rest of this call.
   constexpr size_t kMaxCached = 1u << 16;
   std::unordered_map<std::string_view, std::pair<size_t, size_t>> cache;  // word -> [begin, end) in `memo`
   std::vector<TokenId> memo;
-  const auto cached_run = [&](int a, int b) {
-    const size_t beg = symbols[static_cast<size_t>(a)].offset;
-    const std::string_view word = text.substr(beg, symbols[static_cast<size_t>(b)].offset + symbols[static_cast<size_t>(b)].n - beg);
+  const auto word_tokens = [&](size_t begin, size_t end) {
+    const std::string_view word = text.substr(begin, end - begin);
     if (const auto it = cache.find(word); it != cache.end()) {
       out.insert(out.end(), memo.begin() + static_cast<std::ptrdiff_t>(it->second.first),
                  memo.begin() + static_cast<std::ptrdiff_t>(it->second.second));
       return;
     }
     const size_t before = out.size();
-    merge_run(a, b);
+    merge_run(begin, end);
     if (cache.size() >= kMaxCached) {
       cache.clear();
       memo.clear();
@@ -134,14 +128,19 @@ void spm_tokenize(const Tokenizer& t, std::string_view text, std::vector<TokenId
     memo.insert(memo.end(), out.begin() + static_cast<std::ptrdiff_t>(before), out.end());
     cache.emplace(word, std::make_pair(mbeg, memo.size()));
   };
-  int first = 0;
-  for (int i = 1; i < n; ++i) {
-    if (is_space(i) && !is_space(i - 1)) {
-      cached_run(first, i - 1);
-      first = i;
+  size_t word_begin = 0;
+  bool prev_space = false;
+  for (size_t offs = 0; offs < text.size();) {
+    const size_t n = std::min(utf8_len(text[offs]), text.size() - offs);
+    const bool space = text.substr(offs, n) == kSpace;
+    if (space && !prev_space && offs > word_begin) {
+      word_tokens(word_begin, offs);
+      word_begin = offs;
     }
+    prev_space = space;
+    offs += n;
   }
-  cached_run(first, n - 1);
+  word_tokens(word_begin, text.size());
 }
 
 }  // namespace moe::tok

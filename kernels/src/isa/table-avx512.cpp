@@ -1,8 +1,9 @@
 // The avx512 variant of every kernel: this file alone is compiled with avx512 (F, BW, DQ, VL,
 // VNNI, BF16) flags.
-// GCC 12 reports its own _mm512_undefined_* self-initialisation inside the AVX-512 intrinsic
-// headers as maybe-uninitialized when xsimd's templates inline them; not our code's state.
+// GCC 12 reports its own _mm*_undefined_* self-initialisation inside the AVX-512 intrinsic
+// headers (e.g. in _mm512_reduce_add_ps) as (maybe-)uninitialized once inlined; not our state.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 
 #include <immintrin.h>
 

@@ -55,6 +55,8 @@ void float_tile(const std::byte* w_rows, size_t row_bytes, const std::byte* x_ro
     for (size_t t = 0; t < TT; ++t) acc[r][t] = batch(0.0f);
   size_t i = 0;
   for (; i + W <= n; i += W) {
+    if (i % (64 / sizeof(V)) == 0)  // once per cache line of each row (distance: matmul-quant.hpp)
+      for (size_t r = 0; r < RT; ++r) __builtin_prefetch(reinterpret_cast<const char*>(w[r] + i) + 32768, 0, 2);
     batch xv[TT];
     for (size_t t = 0; t < TT; ++t) xv[t] = E::vec(x[t] + i);
     for (size_t r = 0; r < RT; ++r) {

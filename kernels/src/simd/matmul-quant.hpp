@@ -1,12 +1,14 @@
 #pragma once
-// GEMV / GEMM for the quantized weight types with a fast path (Q8_0, Q4_0 against q8_0
-// activations; Q4_K, Q5_K, Q6_K against q8_K), written once against QuantOps<Arch>, the
+// GEMV / GEMM for the quantized weight types with a fast path (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1,
+// IQ4_NL against q8_0 activations; Q4_K, Q5_K, Q6_K against q8_K), written once against QuantOps<Arch>, the
 // per-ISA integer vocabulary (qops-x86.hpp). A register tile covers RT weight rows x TT
 // tokens: each unpacked weight unit serves TT tokens, each activation unit RT rows.
 //
-// Exactness: block integer sums are exact. The K-quants then apply the reference's float
-// expression per super-block in the same order, so a row's result is bit-identical to
-// vec_dot_ref; Q8_0 / Q4_0 accumulate per-block float vectors (one rounding order apart).
+// Exactness: block integer sums are exact. In GEMV (one token) the K-quants then apply the
+// reference's float expression per super-block in the same order, so a row's result is
+// bit-identical to vec_dot_ref; GEMM tiles fold each super-block into float lanes instead
+// (no horizontal sum per super-block and pair), and Q8_0 / Q4_0 accumulate per-block float
+// lanes: those are one rounding order away from the reference.
 #include <cstddef>
 #include <cstdint>
 
@@ -21,6 +23,17 @@ struct QuantOps {
   static constexpr bool available = false;
 };
 
+// Software prefetch distance along each weight row, into L2. Several rows stream at once (RT
+// per tile), which the hardware prefetcher alone did not keep fed: measured with bench-kernels
+// on the Zen 5 machine, 1 KiB gave ~50-70% of streaming-read bandwidth, 32 KiB 75-100%.
+// Prefetches past the end of a tensor are harmless (no fault, a wasted line).
+inline constexpr size_t kPrefetchBytes = 32768;
+
+template <class Arch, class B>
+void prefetch_block(const B* p) {
+  __builtin_prefetch(reinterpret_cast<const char*>(p) + kPrefetchBytes, 0, 2);
+}
+
 struct TileArgs {
   const std::byte* w;  // first weight row of the tile
   size_t row_bytes;
@@ -32,53 +45,79 @@ struct TileArgs {
 };
 
 // Row r / token t of the tile as block arrays (row_bytes and x_stride are whole blocks).
-template <class B, size_t N>
+template <class Arch, class B, size_t N>
 void tile_rows(const std::byte* base, size_t stride, const B* (&out)[N]) {
   for (size_t i = 0; i < N; ++i) out[i] = reinterpret_cast<const B*>(base + i * stride);
 }
 
-template <class Arch>
-struct Q8_0Kernel {
+// The 32-value types against q8_0 activations. Per block and row: integer lanes of
+// (unsigned or signed) weight quants times activation quants, scaled by dw * dx; the types
+// with an offset or a minimum add mw * dx * (lane sums of the activations).
+enum class Legacy { q8_0, q4_0, q4_1, q5_0, q5_1, iq4_nl };
+
+template <Legacy L>
+using legacy_block_t = std::conditional_t<
+    L == Legacy::q8_0, block_q8_0,
+    std::conditional_t<L == Legacy::q4_0, block_q4_0,
+                       std::conditional_t<L == Legacy::q4_1, block_q4_1,
+                                          std::conditional_t<L == Legacy::q5_0, block_q5_0,
+                                                             std::conditional_t<L == Legacy::q5_1, block_q5_1,
+                                                                                block_iq4_nl>>>>>;
+
+template <class Arch, Legacy L>
+struct LegacyKernel {
   using Q = QuantOps<Arch>;
-  template <size_t RT, size_t TT, bool kQ4 = false>
+  using WB = legacy_block_t<L>;
+  static constexpr bool kMin = L == Legacy::q4_1 || L == Legacy::q5_0 || L == Legacy::q5_1;
+
+  template <size_t RT, size_t TT>
   static void tile(const TileArgs& a) {
-    using WB = std::conditional_t<kQ4, block_q4_0, block_q8_0>;
     const WB* w[RT];
     const block_q8_0* x[TT];
-    tile_rows(a.w, a.row_bytes, w);
-    tile_rows(a.x, a.x_stride, x);
+    tile_rows<Arch>(a.w, a.row_bytes, w);
+    tile_rows<Arch>(a.x, a.x_stride, x);
     typename Q::vf acc[RT][TT];
     for (auto& row : acc)
       for (auto& v : row) v = Q::fzero();
     for (size_t b = 0; b < a.n / QK8_0; ++b) {
       typename Q::vi wv[RT];
-      float dw[RT];
+      float dw[RT], mw[RT];
       for (size_t r = 0; r < RT; ++r) {
-        if constexpr (kQ4)
-          wv[r] = Q::load_q4_16(w[r][b].qs);  // 0..15, offset 8 applied in dot_q4
-        else
-          wv[r] = Q::load(w[r][b].qs);
-        dw[r] = Q::f16(w[r][b].d);
+        const WB& blk = w[r][b];
+        if ((b * sizeof(WB)) % 64 < sizeof(WB)) prefetch_block<Arch>(w[r] + b);  // block starts a line
+        dw[r] = Q::f16(blk.d);
+        mw[r] = 0.0f;
+        if constexpr (L == Legacy::q8_0) {
+          wv[r] = Q::load(blk.qs);  // signed
+        } else if constexpr (L == Legacy::iq4_nl) {
+          wv[r] = Q::iq4nl_values(Q::load_q4_16(blk.qs));  // signed, non-linear levels
+        } else {
+          wv[r] = Q::load_q4_16(blk.qs);  // unsigned 0..15
+          if constexpr (L == Legacy::q5_0 || L == Legacy::q5_1) wv[r] = Q::or_(wv[r], Q::bits32_to_16(blk.qh));
+          if constexpr (L == Legacy::q4_1 || L == Legacy::q5_1) mw[r] = Q::f16(blk.m);
+          if constexpr (L == Legacy::q5_0) mw[r] = -16.0f * dw[r];  // q - 16 = q + (-16)
+        }
       }
       for (size_t t = 0; t < TT; ++t) {
         const typename Q::vi xv = Q::load(x[t][b].qs);
         const float dx = Q::f16(x[t][b].d);
+        typename Q::vi ysum{};
+        if constexpr (kMin) ysum = Q::dot_us(Q::zero(), Q::ones8(), xv);  // lane sums of y
         for (size_t r = 0; r < RT; ++r) {
-          const typename Q::vi sums = kQ4 ? Q::dot_q4(Q::zero(), wv[r], xv) : Q::dot_ss(Q::zero(), wv[r], xv);
+          typename Q::vi sums;
+          if constexpr (L == Legacy::q8_0 || L == Legacy::iq4_nl)
+            sums = Q::dot_ss(Q::zero(), wv[r], xv);
+          else if constexpr (L == Legacy::q4_0)
+            sums = Q::dot_q4(Q::zero(), wv[r], xv);
+          else
+            sums = Q::dot_us(Q::zero(), wv[r], xv);
           acc[r][t] = Q::fmadd_i(dw[r] * dx, sums, acc[r][t]);
+          if constexpr (kMin) acc[r][t] = Q::fmadd_i(mw[r] * dx, ysum, acc[r][t]);
         }
       }
     }
     for (size_t r = 0; r < RT; ++r)
       for (size_t t = 0; t < TT; ++t) a.y[t * a.y_stride + r] = Q::hsum(acc[r][t]);
-  }
-};
-
-template <class Arch>
-struct Q4_0Kernel {
-  template <size_t RT, size_t TT>
-  static void tile(const TileArgs& a) {
-    Q8_0Kernel<Arch>::template tile<RT, TT, true>(a);
   }
 };
 
@@ -91,12 +130,18 @@ struct Q45_KKernel {
   static void tile(const TileArgs& a) {
     const WB* w[RT];
     const block_q8_K* x[TT];
-    tile_rows(a.w, a.row_bytes, w);
-    tile_rows(a.x, a.x_stride, x);
+    tile_rows<Arch>(a.w, a.row_bytes, w);
+    tile_rows<Arch>(a.x, a.x_stride, x);
     float sumf[RT][TT] = {};
+    typename Q::FAcc fsum[RT][TT];
+    for (auto& row : fsum)
+      for (auto& v : row) v = Q::facc_zero();
     for (size_t b = 0; b < a.n / QK_K; ++b) {
       typename Q::K4Scales sc[RT];
-      for (size_t r = 0; r < RT; ++r) sc[r] = Q::k4_prepare(w[r][b].scales);
+      for (size_t r = 0; r < RT; ++r) {
+        sc[r] = Q::k4_prepare(w[r][b].scales);
+        for (size_t off = 0; off < sizeof(WB); off += 64) prefetch_block<Arch>(reinterpret_cast<const char*>(w[r] + b) + off);
+      }
       typename Q::Acc acc[RT][TT];
       for (auto& row : acc)
         for (auto& v : row) v = Q::acc_zero();
@@ -113,6 +158,19 @@ struct Q45_KKernel {
         for (size_t t = 0; t < TT; ++t)
           for (size_t r = 0; r < RT; ++r) acc[r][t] = Q::dot_group(acc[r][t], g[r], x[t][b].qs + 64 * p, gs[r]);
       }
+      if constexpr (TT > 1) {
+        // GEMM: fold the super-block into float lanes, no horizontal sums (rounding order
+        // differs from the reference; GEMV below keeps it bit-identical).
+        for (size_t r = 0; r < RT; ++r) {
+          const float d = Q::f16(w[r][b].d), dmin = Q::f16(w[r][b].dmin);
+          for (size_t t = 0; t < TT; ++t) {
+            const float xd = x[t][b].d;
+            fsum[r][t] = Q::facc_add(fsum[r][t], acc[r][t], d * xd);
+            fsum[r][t] = Q::facc_add(fsum[r][t], Q::widen(Q::k4_summs_lanes(sc[r].mins, x[t][b].bsums)), -(dmin * xd));
+          }
+        }
+        continue;
+      }
       for (size_t r = 0; r < RT; ++r) {
         const float d = Q::f16(w[r][b].d), dmin = Q::f16(w[r][b].dmin);
         for (size_t t = 0; t < TT; ++t) {
@@ -124,7 +182,7 @@ struct Q45_KKernel {
       }
     }
     for (size_t r = 0; r < RT; ++r)
-      for (size_t t = 0; t < TT; ++t) a.y[t * a.y_stride + r] = sumf[r][t];
+      for (size_t t = 0; t < TT; ++t) a.y[t * a.y_stride + r] = TT > 1 ? Q::facc_hsum(fsum[r][t]) : sumf[r][t];
   }
 };
 
@@ -135,10 +193,16 @@ struct Q6_KKernel {
   static void tile(const TileArgs& a) {
     const block_q6_K* w[RT];
     const block_q8_K* x[TT];
-    tile_rows(a.w, a.row_bytes, w);
-    tile_rows(a.x, a.x_stride, x);
+    tile_rows<Arch>(a.w, a.row_bytes, w);
+    tile_rows<Arch>(a.x, a.x_stride, x);
     float sumf[RT][TT] = {};
+    typename Q::FAcc fsum[RT][TT];
+    for (auto& row : fsum)
+      for (auto& v : row) v = Q::facc_zero();
     for (size_t b = 0; b < a.n / QK_K; ++b) {
+      for (size_t r = 0; r < RT; ++r)
+        for (size_t off = 0; off < sizeof(block_q6_K); off += 64)
+          prefetch_block<Arch>(reinterpret_cast<const char*>(w[r] + b) + off);
       typename Q::Acc acc[RT][TT];
       for (auto& row : acc)
         for (auto& v : row) v = Q::acc_zero();
@@ -161,13 +225,19 @@ struct Q6_KKernel {
         const float d = Q::f16(w[r][b].d);
         for (size_t t = 0; t < TT; ++t) {
           // The stored quants are q + 32: take 32 * sum(scale * block sum of y) back out.
+          if constexpr (TT > 1) {  // GEMM: float lanes, as for q4_K
+            const float dd = d * x[t][b].d;
+            fsum[r][t] = Q::facc_add(fsum[r][t], acc[r][t], dd);
+            fsum[r][t] = Q::facc_add(fsum[r][t], Q::widen(Q::q6_offset_lanes(w[r][b].scales, x[t][b].bsums)), -32.0f * dd);
+            continue;
+          }
           const int32_t isum = Q::acc_hsum(acc[r][t]) - 32 * Q::q6_offset(w[r][b].scales, x[t][b].bsums);
           sumf[r][t] += d * x[t][b].d * static_cast<float>(isum);
         }
       }
     }
     for (size_t r = 0; r < RT; ++r)
-      for (size_t t = 0; t < TT; ++t) a.y[t * a.y_stride + r] = sumf[r][t];
+      for (size_t t = 0; t < TT; ++t) a.y[t * a.y_stride + r] = TT > 1 ? Q::facc_hsum(fsum[r][t]) : sumf[r][t];
   }
 };
 
@@ -207,8 +277,14 @@ bool quant_fast_path(GgmlType t) {
   if constexpr (!QuantOps<Arch>::available) {
     return false;
   } else {
-    return t == GgmlType::Q8_0 || t == GgmlType::Q4_0 || t == GgmlType::Q4_K || t == GgmlType::Q5_K ||
-           t == GgmlType::Q6_K;
+    switch (t) {
+      case GgmlType::Q8_0: case GgmlType::Q4_0: case GgmlType::Q4_1: case GgmlType::Q5_0:
+      case GgmlType::Q5_1: case GgmlType::IQ4_NL: case GgmlType::Q4_K: case GgmlType::Q5_K:
+      case GgmlType::Q6_K:
+        return true;
+      default:
+        return false;
+    }
   }
 }
 
@@ -219,8 +295,12 @@ bool quant_matmul_dispatch(const GemmArgs& g, size_t r0, size_t r1) {
     return false;
   } else {
     switch (g.type) {
-      case GgmlType::Q8_0: quant_matmul<Q8_0Kernel<Arch>, RT, TT>(g, r0, r1); return true;
-      case GgmlType::Q4_0: quant_matmul<Q4_0Kernel<Arch>, RT, TT>(g, r0, r1); return true;
+      case GgmlType::Q8_0: quant_matmul<LegacyKernel<Arch, Legacy::q8_0>, RT, TT>(g, r0, r1); return true;
+      case GgmlType::Q4_0: quant_matmul<LegacyKernel<Arch, Legacy::q4_0>, RT, TT>(g, r0, r1); return true;
+      case GgmlType::Q4_1: quant_matmul<LegacyKernel<Arch, Legacy::q4_1>, RT, TT>(g, r0, r1); return true;
+      case GgmlType::Q5_0: quant_matmul<LegacyKernel<Arch, Legacy::q5_0>, RT, TT>(g, r0, r1); return true;
+      case GgmlType::Q5_1: quant_matmul<LegacyKernel<Arch, Legacy::q5_1>, RT, TT>(g, r0, r1); return true;
+      case GgmlType::IQ4_NL: quant_matmul<LegacyKernel<Arch, Legacy::iq4_nl>, RT, TT>(g, r0, r1); return true;
       case GgmlType::Q4_K: quant_matmul<Q45_KKernel<Arch, false>, RT, TT>(g, r0, r1); return true;
       case GgmlType::Q5_K: quant_matmul<Q45_KKernel<Arch, true>, RT, TT>(g, r0, r1); return true;
       case GgmlType::Q6_K: quant_matmul<Q6_KKernel<Arch>, RT, TT>(g, r0, r1); return true;

@@ -61,6 +61,23 @@ struct X86QuantOps {
     return _mm256_slli_epi16(v, 4);
   }
   static vi or_(vi a, vi b) { return _mm256_or_si256(a, b); }
+  static vi ones8() { return _mm256_set1_epi8(1); }
+  // The 32 bits at p (q5_0 / q5_1 qh) as 16 (bit set) or 0 per byte, bit i -> byte i:
+  // each byte picks its source byte, then keeps only its own bit.
+  static vi bits32_to_16(const uint8_t* p) {
+    uint32_t x;
+    std::memcpy(&x, p, 4);
+    const vi spread = _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(x)),
+                                          _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202,
+                                                            0x0101010101010101, 0x0000000000000000));
+    const vi bit = _mm256_set1_epi64x(static_cast<long long>(0x8040201008040201ULL));
+    return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit), _mm256_set1_epi8(16));
+  }
+  // iq4_nl: nibble -> its signed level (kValuesIq4nl of quant-internal.hpp).
+  static vi iq4nl_values(vi nibbles) {
+    const __m128i lut = _mm_setr_epi8(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113);
+    return _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(lut), nibbles);
+  }
   static vi sub8(vi x) { return _mm256_sub_epi8(x, _mm256_set1_epi8(8)); }
   static vi zero() { return _mm256_setzero_si256(); }
   static vi add_i(vi a, vi b) { return _mm256_add_epi32(a, b); }
@@ -94,25 +111,32 @@ struct X86QuantOps {
     vi table;      // scales 0-7 as i16, the same in both 128-bit halves
     __m128i mins;  // mins 0-7 as i16
   };
-  static K4Scales k4_prepare(const uint8_t* packed) {
-    uint32_t u[4];
-    std::memcpy(u, packed, 12);
+  // Scales and mins 0-7 as eight u8 each (ggml's kmask word operations, in registers).
+  static void k4_unpack(const uint8_t* packed, __m128i& scales, __m128i& mins) {
+    uint32_t a, b, c;
+    std::memcpy(&a, packed, 4);
+    std::memcpy(&b, packed + 4, 4);
+    std::memcpy(&c, packed + 8, 4);
     constexpr uint32_t m1 = 0x3f3f3f3f, m2 = 0x0f0f0f0f, m3 = 0x03030303;
-    u[3] = ((u[2] >> 4) & m2) | (((u[1] >> 6) & m3) << 4);
-    const uint32_t mins_lo = u[1] & m1;
-    u[1] = (u[2] & m2) | (((u[0] >> 6) & m3) << 4);
-    u[2] = mins_lo;
-    u[0] &= m1;
-    const __m256i v = _mm256_cvtepu8_epi16(_mm_set_epi32(int(u[3]), int(u[2]), int(u[1]), int(u[0])));
-    return {_mm256_broadcastsi128_si256(_mm256_castsi256_si128(v)), _mm256_extracti128_si256(v, 1)};
+    const uint64_t sc = (a & m1) | (uint64_t((c & m2) | (((a >> 6) & m3) << 4)) << 32);
+    const uint64_t mn = (b & m1) | (uint64_t(((c >> 4) & m2) | (((b >> 6) & m3) << 4)) << 32);
+    scales = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<long long>(sc)));
+    mins = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<long long>(mn)));
+  }
+  static K4Scales k4_prepare(const uint8_t* packed) {
+    __m128i scales, mins;
+    k4_unpack(packed, scales, mins);
+    return {_mm256_broadcastsi128_si256(scales), mins};
   }
   // Scale j (0-7) in every i16 lane.
   static vi k4_scale(const K4Scales& s, int j) { return _mm256_shuffle_epi8(s.table, load(kPickK4<Arch>[j].b)); }
   // sum_j min_j * (bsums[2j] + bsums[2j+1]), exact in i32.
-  static int32_t k4_summs(const K4Scales& s, const int16_t* bsums) {
+  static int32_t k4_summs(const K4Scales& s, const int16_t* bsums) { return hsum_i128(k4_summs_lanes(s.mins, bsums)); }
+  // Four i32 lanes summing to k4_summs.
+  static __m128i k4_summs_lanes(__m128i mins, const int16_t* bsums) {
     const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bsums));
     const __m128i hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bsums + 8));
-    return hsum_i128(_mm_madd_epi16(s.mins, _mm_hadd_epi16(lo, hi)));
+    return _mm_madd_epi16(mins, _mm_hadd_epi16(lo, hi));
   }
 
   // --- q6_K: sixteen signed 8-bit scales, one per 16 values.
@@ -125,9 +149,10 @@ struct X86QuantOps {
   // Scale 2k in the low half, 2k+1 in the high half (k = 0..3).
   static vi q6_scale(vi table, int k) { return _mm256_shuffle_epi8(table, load(kPickQ6<Arch>[k].b)); }
   // sum_s scale_s * bsums[s], exact in i32.
-  static int32_t q6_offset(const int8_t* scales, const int16_t* bsums) {
+  static int32_t q6_offset(const int8_t* scales, const int16_t* bsums) { return hsum_i(q6_offset_lanes(scales, bsums)); }
+  static vi q6_offset_lanes(const int8_t* scales, const int16_t* bsums) {
     const __m256i sc = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(scales)));
-    return hsum_i(_mm256_madd_epi16(sc, load(bsums)));
+    return _mm256_madd_epi16(sc, load(bsums));
   }
 
   // --- 64-value groups of the K-quants (two 32-byte units here; one zmm in the AVX-512
@@ -139,6 +164,13 @@ struct X86QuantOps {
   using Acc = vi;
   static Acc acc_zero() { return zero(); }
   static int32_t acc_hsum(Acc a) { return hsum_i(a); }
+  // Float accumulation of integer lanes (GEMM: no horizontal sum per super-block).
+  using FAcc = vf;
+  static FAcc facc_zero() { return fzero(); }
+  static FAcc facc_add(FAcc f, Acc i, float scale) { return fmadd_i(scale, i, f); }
+  static Acc widen(__m128i v) { return _mm256_zextsi128_si256(v); }
+  static Acc widen(vi v) { return v; }
+  static float facc_hsum(FAcc f) { return hsum(f); }
   // q4_K: 32 bytes of qs -> sub-block 2p (low nibbles), 2p + 1 (high nibbles).
   static G q4k_unpack(const uint8_t* qs32) {
     const vi raw = load(qs32);
@@ -211,11 +243,12 @@ struct Avx512QuantOps : X86QuantOps<Arch, true> {
     __m128i mins;
   };
   static K4Scales k4_prepare(const uint8_t* packed) {
-    const typename Base::K4Scales s = Base::k4_prepare(packed);
-    return {_mm512_broadcast_i32x4(_mm256_castsi256_si128(s.table)), s.mins};
+    __m128i scales, mins;
+    Base::k4_unpack(packed, scales, mins);
+    return {_mm512_broadcast_i32x4(scales), mins};
   }
   static int32_t k4_summs(const K4Scales& s, const int16_t* bsums) {
-    return Base::k4_summs(typename Base::K4Scales{_mm256_setzero_si256(), s.mins}, bsums);
+    return Base::hsum_i128(Base::k4_summs_lanes(s.mins, bsums));
   }
   using Q6Table = __m512i;
   static Q6Table q6_table(const int8_t* scales, int h) {
@@ -238,6 +271,14 @@ struct Avx512QuantOps : X86QuantOps<Arch, true> {
   }
   static Acc acc_zero() { return _mm512_setzero_si512(); }
   static int32_t acc_hsum(Acc a) { return _mm512_reduce_add_epi32(a); }
+  using FAcc = __m512;
+  static FAcc facc_zero() { return _mm512_setzero_ps(); }
+  static FAcc facc_add(FAcc f, Acc i, float scale) {
+    return _mm512_fmadd_ps(_mm512_set1_ps(scale), _mm512_cvtepi32_ps(i), f);
+  }
+  static Acc widen(__m128i v) { return _mm512_zextsi128_si512(v); }
+  static Acc widen(__m256i v) { return _mm512_zextsi256_si512(v); }
+  static float facc_hsum(FAcc f) { return _mm512_reduce_add_ps(f); }
   static G q4k_unpack(const uint8_t* qs32) {
     const __m512i v = _mm512_srlv_epi16(bcast256(qs32), shifts(0, 4));
     return {_mm512_and_si512(v, _mm512_set1_epi8(0x0F))};

@@ -1,7 +1,8 @@
 #pragma once
 // The kernels each ISA variant provides. Kernels work on ranges; the engine parallelises
-// (rows of a matrix, heads of an attention call) and allocates every buffer. No kernel
-// allocates, throws or keeps state.
+// (rows of a matrix, heads of an attention call) and allocates every buffer. No SIMD kernel
+// allocates or keeps state; a matrix type without a fast path runs the scalar reference
+// (quant.hpp), which throws std::invalid_argument for a type this build cannot multiply.
 #include <cstddef>
 #include <cstdint>
 
@@ -26,8 +27,8 @@ struct RopeArgs {
 };
 
 // y[r] = W[r] . x for rows r in [r0, r1). W rows are `row_bytes` apart and hold n_cols
-// elements of `type`; x is one row of n_cols in activation_type(type) (f32 for F32, f16 for
-// F16, bf16 for BF16, q8_0 for the legacy quants, q8_K for the K-quants). y is indexed by the
+// elements of `type`; x is one row of n_cols in vec_dot_type(type) from quant.hpp (f32 for
+// F32, f16 for F16, bf16 for BF16, q8_0 for the legacy quants, q8_K for the K-quants). y is indexed by the
 // absolute row number.
 struct GemvArgs {
   GgmlType type;
