@@ -192,16 +192,18 @@ RouteDeviation route_aware(const RouterParams& p, const AwareParams& a, const fl
         ++n_alt;
       }
     }
-    // Resident exact picks stay; the n_alt weakest non-resident picks give way.
-    int drop = n_alt, m = 0;
+    // Pair the weakest non-resident pick with the best alternative while the alternative is
+    // within the margin of the pick it replaces (alternatives score at most the k-th best, so
+    // when the weakest pick cannot be replaced no stronger one can). Resident picks stay.
+    int used_alt = 0;
     for (int j = k - 1; j >= 0; --j) {
-      if (!resident[exact[j]] && drop > 0) {
-        --drop;
+      const int32_t e = exact[j];
+      if (!resident[e] && used_alt < n_alt && alt_s[used_alt] >= s[e] * (1.0f - a.margin)) {
+        ids[j] = alt[used_alt++];
         continue;
       }
-      ids[m++] = exact[j];
+      ids[j] = e;
     }
-    for (int j = 0; j < n_alt; ++j) ids[m++] = alt[j];
   } else {
     // bonus: top-k of s + bonus * resident (the biased scores go into weights as scratch)
     float biased_top[kMaxK];

@@ -5,10 +5,10 @@
 //
 // Memory-aware routing (off by default) trades a little router probability for expert-cache
 // hits. Two variants were implemented and measured with `moescope-cli cache-sim --sweep`:
-//  - margin (chosen): an expert resident in the cache may replace a non-resident exact pick
-//    when its score is at least (1 - margin) times the k-th best score. Resident exact picks
-//    are never dropped, so the deviation is bounded by construction: every pick made is
-//    within `margin` (relative) of the exact top-k, whatever the scale of the scores.
+//  - margin: an expert resident in the cache may replace a non-resident exact pick when its
+//    score is at least (1 - margin) times the score of the pick it replaces (weakest picks
+//    first). Resident exact picks are never dropped; each swap gives up at most `margin` of
+//    the replaced pick's probability, whatever the scale of the scores.
 //  - bonus: every resident expert's score gets `bonus` added before the top-k. Its effect
 //    depends on the absolute scale of the probabilities (1/8 vs 1/256 for a uniform router),
 //    so one bonus value means very different things per model, and a large bonus overrides
