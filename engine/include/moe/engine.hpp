@@ -52,7 +52,7 @@ enum class KvType { F16, F32, Q8_0 };
 struct MoeOptions {
   ExpertCacheConfig cache;    // budget, eviction policy, prefetch (unlimited by default)
   // Memory-aware routing: an expert resident in the cache may replace a non-resident exact
-  // pick when its router probability is at least (1 - aware_margin) x the k-th best. 0 = exact.
+  // pick when its router probability is at least (1 - aware_margin) x that pick's. 0 = exact.
   float aware_margin = 0.0f;
   // Alternative variant (experimental, used only when aware_margin is 0): adds this to the
   // probability of every resident expert before the top-k.

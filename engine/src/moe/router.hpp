@@ -12,10 +12,10 @@
 //  - bonus: every resident expert's score gets `bonus` added before the top-k. Its effect
 //    depends on the absolute scale of the probabilities (1/8 vs 1/256 for a uniform router),
 //    so one bonus value means very different things per model, and a large bonus overrides
-//    even a confident router. In the sweeps (README: Measured) the two traded hit rate for
-//    changed picks about equally, the margin slightly better (half budget, LFU, qwen3moe:
-//    margin 0.3 -> 82.8% hits / 7.7% picks changed; bonus 0.1 -> 84.8% / 10.1%; margin 0.2
-//    -> 79.9% / 5.6%; bonus 0.05 -> 80.5% / 6.3%), so scale invariance decided.
+//    even a confident router. On the trained demo model at half budget (README: Measured)
+//    the two traded hit rate for perplexity about equally (LFU: margin 0.5 -> 86.4% hits,
+//    +0.02% ppl; bonus 0.1 -> 87.4%, -0.08%), so scale invariance and the per-swap bound
+//    decided.
 // Weights always come from the true probabilities of the experts picked (renormalised over
 // the picks where the architecture renormalises), never from the biased scores.
 #include <cstdint>
@@ -46,7 +46,7 @@ struct RouteDeviation {
 
 struct AwareParams {
   AwareMode mode = AwareMode::off;
-  float margin = 0.0f;  // margin mode: relative to the k-th best score, in [0, 1)
+  float margin = 0.0f;  // margin mode: relative to the pick replaced, in [0, 1)
   float bonus = 0.0f;   // bonus mode: added to resident experts' scores
 };
 
