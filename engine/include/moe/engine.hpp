@@ -60,7 +60,7 @@ struct MoeOptions {
 };
 
 // The measured default bounded configuration for a model: half the experts of every layer,
-// least-stale eviction, memory-aware margin, prefetch on (README: expert cache). Dense
+// LFU-ageing eviction, memory-aware margin 0.5, prefetch off (README: expert cache). Dense
 // models get the unlimited default.
 MoeOptions recommended_moe_options(const ModelInfo& info);
 
