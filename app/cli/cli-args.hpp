@@ -49,6 +49,16 @@ class Args {
   int i_ = 0;  // argv[0] is the subcommand
 };
 
+// Thrown for -h/--help (empty message) and for bad arguments; see usage_exit().
+inline int usage_exit(const char* cmd, const char* usage, const UsageError& e) {
+  if (*e.what() == '\0') {
+    std::printf("usage: moescope-cli %s %s\n", cmd, usage);
+    return 0;
+  }
+  std::fprintf(stderr, "%s: %s\nusage: moescope-cli %s %s\n", cmd, e.what(), cmd, usage);
+  return 2;
+}
+
 inline std::vector<int32_t> parse_token_list(const std::string& s) {
   std::vector<int32_t> ids;
   size_t p = 0;

@@ -45,6 +45,7 @@ int cmd_bench(int argc, char** argv) {
       else if (a.is("-r", "--reps")) reps = a.int_value();
       else if (a.is("-t", "--threads")) lo.n_threads = a.int_value();
       else if (a.is("--json")) json = true;
+      else if (a.is("-h", "--help")) throw cli::UsageError("");
       else if (a.cur().starts_with("-")) throw cli::UsageError("unknown option " + std::string(a.cur()));
       else if (model_path.empty()) model_path = std::string(a.cur());
       else throw cli::UsageError("unexpected argument " + std::string(a.cur()));
@@ -99,8 +100,7 @@ int cmd_bench(int argc, char** argv) {
     }
     return 0;
   } catch (const cli::UsageError& e) {
-    std::fprintf(stderr, "bench: %s\nusage: moescope-cli bench MODEL [-p 512] [-n 128] [-t N] [-r REPS] [--json]\n", e.what());
-    return 2;
+    return cli::usage_exit("bench", "MODEL [-p 512] [-n 128] [-t N] [-r REPS] [--json]", e);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench: %s\n", e.what());
     return 1;

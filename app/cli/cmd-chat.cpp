@@ -23,6 +23,7 @@ int cmd_chat(int argc, char** argv) {
       else if (a.is("--seed")) req.sampling.seed = static_cast<uint64_t>(a.int_value());
       else if (a.is("--system")) system = a.value();
       else if (a.is("-t", "--threads")) lo.n_threads = a.int_value();
+      else if (a.is("-h", "--help")) throw cli::UsageError("");
       else if (a.cur().starts_with("-")) throw cli::UsageError("unknown option " + std::string(a.cur()));
       else if (model_path.empty()) model_path = std::string(a.cur());
       else throw cli::UsageError("unexpected argument " + std::string(a.cur()));
@@ -64,8 +65,7 @@ int cmd_chat(int argc, char** argv) {
     }
     return 0;
   } catch (const cli::UsageError& e) {
-    std::fprintf(stderr, "chat: %s\nusage: moescope-cli chat [MODEL] [-n N] [--temp T] [--seed S] [--system TEXT] [-t THREADS]\n", e.what());
-    return 2;
+    return cli::usage_exit("chat", "[MODEL] [-n N] [--temp T] [--seed S] [--system TEXT] [-t THREADS]", e);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "chat: %s\n", e.what());
     return 1;

@@ -20,6 +20,7 @@ int cmd_logits(int argc, char** argv) {
       else if (a.is("--out", "-o")) out = a.value();
       else if (a.is("--sequential")) sequential = true;
       else if (a.is("-t", "--threads")) lo.n_threads = a.int_value();
+      else if (a.is("-h", "--help")) throw cli::UsageError("");
       else if (a.cur().starts_with("-")) throw cli::UsageError("unknown option " + std::string(a.cur()));
       else if (model_path.empty()) model_path = std::string(a.cur());
       else throw cli::UsageError("unexpected argument " + std::string(a.cur()));
@@ -41,8 +42,7 @@ int cmd_logits(int argc, char** argv) {
     std::fprintf(stderr, "%zu tokens x %d vocab -> %s\n", tokens.size(), model_info(*model).n_vocab, out.c_str());
     return 0;
   } catch (const cli::UsageError& e) {
-    std::fprintf(stderr, "logits: %s\nusage: moescope-cli logits MODEL (--prompt TEXT | --tokens ID,...) --out FILE [--sequential]\n", e.what());
-    return 2;
+    return cli::usage_exit("logits", "MODEL (--prompt TEXT | --tokens ID,...) --out FILE [--sequential] [-t THREADS]", e);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "logits: %s\n", e.what());
     return 1;

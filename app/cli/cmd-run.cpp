@@ -31,6 +31,7 @@ int cmd_run(int argc, char** argv) {
       else if (a.is("-t", "--threads")) lo.n_threads = a.int_value();
       else if (a.is("--chat")) chat = true;
       else if (a.is("--ids")) ids = true;
+      else if (a.is("-h", "--help")) throw cli::UsageError("");
       else if (a.cur().starts_with("-")) throw cli::UsageError("unknown option " + std::string(a.cur()));
       else if (model_path.empty()) model_path = std::string(a.cur());
       else throw cli::UsageError("unexpected argument " + std::string(a.cur()));
@@ -65,11 +66,7 @@ int cmd_run(int argc, char** argv) {
                  std::string(stop_reason_name(s.stop_reason)).c_str());
     return 0;
   } catch (const cli::UsageError& e) {
-    std::fprintf(stderr,
-                 "run: %s\nusage: moescope-cli run [MODEL] (-p PROMPT | --tokens ID,...) [-n N] [--temp T] "
-                 "[--top-k K] [--top-p P] [--seed S] [-t THREADS] [--chat] [--ids]\n",
-                 e.what());
-    return 2;
+    return cli::usage_exit("run", "[MODEL] (-p PROMPT | --tokens ID,...) [-n N] [--temp T] [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R] [--seed S] [-t THREADS] [--chat] [--ids]", e);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "run: %s\n", e.what());
     return 1;

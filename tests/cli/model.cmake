@@ -14,3 +14,10 @@ set_tests_properties(cli-bench-json PROPERTIES LABELS "unit;model"
   PASS_REGULAR_EXPRESSION "\"prefill_tok_s\": [0-9.]+.*\"decode_tok_s\": [0-9.]+.*\"peak_rss_bytes\": [0-9]+")
 add_test(NAME cli-chat-piped COMMAND sh -c "printf 'Hello\\nHow are you?\\n' | $<TARGET_FILE:moescope-cli> chat ${_moe_models}/qwen2moe-q8_0.gguf -n 6 --seed 1")
 set_tests_properties(cli-chat-piped PROPERTIES LABELS "unit;model" PASS_REGULAR_EXPRESSION "6 tokens.*6 tokens")
+add_test(NAME cli-perplexity COMMAND moescope-cli perplexity "${_moe_models}/qwen3-q8_0.gguf"
+  "${MOESCOPE_SHARED_DIR}/conformance/README.md" --ctx 128)
+set_tests_properties(cli-perplexity PROPERTIES LABELS "unit;model"
+  PASS_REGULAR_EXPRESSION "perplexity [0-9.]+ over [0-9]+ predicted tokens")
+# Without MODEL, run uses the bundled demo model (resources/models).
+add_test(NAME cli-run-default-model COMMAND moescope-cli run -p "What is a dog?" --chat -n 8 --temp 0)
+set_tests_properties(cli-run-default-model PROPERTIES LABELS "unit;model" PASS_REGULAR_EXPRESSION "generated: [1-8] tokens")

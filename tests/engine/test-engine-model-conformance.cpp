@@ -223,8 +223,15 @@ class TestModelConformance : public QObject {
     head.insert(head.end(), tail.begin(), tail.end());
     qInfo("%-22s batch vs sequential %.3g, vs prefill+decode %.3g", f.c_str(), nmse(seq, batch).value(),
           nmse(head, batch).value());
-    QVERIFY(nmse(seq, batch).value() <= 1e-10);
-    QVERIFY(nmse(head, batch).value() <= 1e-10);
+    // Float weights: same sums in any batching. Quantized weights: GEMM and GEMV kernels may
+    // round an activation block differently (llama.cpp's own batch vs sequential: up to 3.2e-5).
+    const nlohmann::json* meta = nullptr;
+    for (const auto& mm : models_)
+      if (mm.at("file") == f) meta = &mm;
+    QVERIFY(meta);
+    const double bound = criteria_for(meta->at("weight_type").get<std::string>()).quantized ? 1e-4 : 1e-10;
+    QVERIFY(nmse(seq, batch).value() <= bound);
+    QVERIFY(nmse(head, batch).value() <= bound);
   }
 
   // Constants that hide below the logit tolerance, read from the file.

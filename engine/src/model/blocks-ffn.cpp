@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "model/blocks.hpp"
+#include "moe/kernels/dispatch.hpp"
 #include "model/matmul.hpp"
 #include "moe/expert-source.hpp"
 #include "moe/router.hpp"
@@ -13,13 +14,8 @@ namespace moe {
 
 namespace {
 
-// gate[t][i] = silu(gate[t][i]) * up[t][i]
-void swiglu(float* gate, const float* up, size_t n) {
-  for (size_t i = 0; i < n; ++i) {
-    const float g = gate[i];
-    gate[i] = g / (1.0f + std::exp(-g)) * up[i];
-  }
-}
+// gate[i] = silu(gate[i]) * up[i]
+void swiglu(float* gate, const float* up, size_t n) { kern::kernels().swiglu(gate, up, gate, n); }
 
 constexpr int kMaxSlots = 16;  // decode fast path: routed experts + the shared one
 

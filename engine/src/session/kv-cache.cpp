@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "moe/errors.hpp"
+#include "moe/kernels/dispatch.hpp"
 #include "moe/kernels/fp16.hpp"
 #include "moe/kernels/quant.hpp"
 
@@ -44,8 +45,7 @@ void KvCache::store(int layer, int pos, const float* k, const float* v) {
         std::memcpy(dst, src, static_cast<size_t>(n) * 4);
         break;
       case KvType::F16: {
-        auto* h = reinterpret_cast<uint16_t*>(dst);
-        for (int i = 0; i < n; ++i) h[i] = kern::f32_to_f16(src[i]);
+        kern::kernels().f32_to_f16(src, reinterpret_cast<uint16_t*>(dst), static_cast<size_t>(n));
         break;
       }
       case KvType::Q8_0:

@@ -127,8 +127,17 @@ class SessionImpl final : public Session {
 
     record_memory();
     const auto t0 = Clock::now();
+    // Prefill in chunks of n_batch, checking the cancel flag between chunks.
+    std::span<const float> logits;
     prefill_ = true;
-    std::span<const float> logits = eval(prompt);
+    for (size_t i = 0; i < prompt.size(); i += static_cast<size_t>(n_batch_)) {
+      if (cancel_.load(std::memory_order_relaxed)) {
+        prefill_ = false;
+        s.stop_reason = StopReason::cancelled;
+        return s;
+      }
+      logits = eval(prompt.subspan(i, std::min(static_cast<size_t>(n_batch_), prompt.size() - i)));
+    }
     prefill_ = false;
     const double prefill_ms = ms_since(t0);
     s.prompt_tok_s = prefill_ms > 0 ? 1000.0 * static_cast<double>(prompt.size()) / prefill_ms : 0.0;
