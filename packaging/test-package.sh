@@ -8,12 +8,13 @@ cd "$root"
 
 step() { printf '\n== package test: %s\n' "$*"; }
 
-step "build the .deb (release preset)"
-[ -f build/release/CMakeCache.txt ] || cmake --preset release >/dev/null
-cmake --build build/release -j "$(nproc)" >/dev/null
-rm -f build/release/moescope_*.deb
-(cd build/release && cpack -G DEB >/dev/null)
-deb=$(ls build/release/moescope_*.deb)
+preset=${1:-ci}  # the ci preset is release + -Werror: the same binaries users get
+step "build the .deb ($preset preset)"
+[ -f "build/$preset/CMakeCache.txt" ] || cmake --preset "$preset" >/dev/null
+cmake --build "build/$preset" -j "$(nproc)" >/dev/null
+rm -f "build/$preset"/moescope_*.deb
+(cd "build/$preset" && cpack -G DEB >/dev/null)
+deb=$(ls "build/$preset"/moescope_*.deb)
 
 step "lintian (errors fail)"
 lintian --allow-root --fail-on error "$deb"

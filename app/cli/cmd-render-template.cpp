@@ -1,7 +1,6 @@
 // moescope-cli render-template: render a chat template exactly as the engine will feed it to
 // the tokenizer, for checking a model's prompt format against Hugging Face.
 #include <cstdio>
-#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <optional>
@@ -27,17 +26,6 @@ std::string read_file(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   if (!f) throw moe::IoError("cannot open '" + path + "'");
   return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-}
-
-// Text of a special token named by an id key, or empty when the model has none.
-std::string token_text(const moe::GgufFile& gguf, std::string_view id_key) {
-  std::optional<uint32_t> id = gguf.opt_u32(id_key);
-  if (!id || !gguf.has("tokenizer.ggml.tokens")) return {};
-  auto tokens = gguf.get_string_array("tokenizer.ggml.tokens");
-  if (*id >= tokens.size())
-    throw moe::GgufError(gguf.name() + ": " + std::string(id_key) + " = " + std::to_string(*id) +
-                         " is outside the vocabulary (" + std::to_string(tokens.size()) + " tokens)");
-  return std::string(tokens[*id]);
 }
 
 }  // namespace
@@ -83,12 +71,11 @@ int cmd_render_template(int argc, char** argv) {
   if (template_file) {
     tmpl = moe::ChatTemplate::parse(read_file(*template_file), *template_file);
   } else {
-    auto gguf = moe::GgufFile::open(*model);
-    auto resolved = moe::resolve_chat_template(gguf->opt_string("tokenizer.chat_template"), gguf->name());
-    if (resolved.used_fallback) std::fprintf(stderr, "note: %s\n", resolved.note.c_str());
-    tmpl = std::move(resolved.chat_template);
-    in.bos_token = token_text(*gguf, "tokenizer.ggml.bos_token_id");
-    in.eos_token = token_text(*gguf, "tokenizer.ggml.eos_token_id");
+    moe::ModelChatFormat format = moe::chat_format_from_gguf(*moe::GgufFile::open(*model));
+    if (format.chat_template.used_fallback) std::fprintf(stderr, "note: %s\n", format.chat_template.note.c_str());
+    tmpl = std::move(format.chat_template.chat_template);
+    in.bos_token = std::move(format.bos_token);
+    in.eos_token = std::move(format.eos_token);
   }
   if (bos) in.bos_token = *bos;
   if (eos) in.eos_token = *eos;

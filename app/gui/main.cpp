@@ -1,10 +1,16 @@
-// moescope: the desktop app.
+// moescope: the desktop app. `--screenshot OUT.png` and `--selftest` run one reply unattended.
 #include "moe/version.hpp"
+
+#include "moe/ui/app-icon.hpp"
+#include "moe/ui/app-settings.hpp"
+#include "moe/ui/auto-run.hpp"
 #include "moe/ui/main-window.hpp"
+#include "moe/ui/theme.hpp"
 
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QFileInfo>
+#include <QTemporaryDir>
 
 #include <cstdio>
 
@@ -28,21 +34,69 @@ int main(int argc, char** argv) {
       return 0;
     }
   }
+  QApplication::setHighDpiScaleFactorRoundingPolicy(Qt::HighDpiScaleFactorRoundingPolicy::PassThrough);
   QApplication app(argc, argv);
   QApplication::setApplicationName(QStringLiteral("MoEScope"));
   QApplication::setOrganizationName(QStringLiteral("MoEScope"));
   QApplication::setApplicationVersion(QString::fromLatin1(moe::kVersion));
+  QApplication::setWindowIcon(moe::ui::appIcon());
 
   QCommandLineParser parser;
   parser.setApplicationDescription(QStringLiteral("Chat with Mixture-of-Experts models and watch the experts work"));
   parser.addHelpOption();
   parser.addVersionOption();
-  parser.addPositionalArgument(QStringLiteral("model"), QStringLiteral("GGUF model to open (default: the bundled demo model)"));
+  parser.addPositionalArgument(QStringLiteral("model"), QStringLiteral("GGUF model to open"));
+  const QCommandLineOption modelOpt(QStringLiteral("model"), QStringLiteral("GGUF model for --screenshot/--selftest (default: the bundled demo model)"), QStringLiteral("path"));
+  const QCommandLineOption shotOpt(QStringLiteral("screenshot"), QStringLiteral("Load the model, run one reply, save a picture of the window, exit"), QStringLiteral("out.png"));
+  const QCommandLineOption selftestOpt(QStringLiteral("selftest"), QStringLiteral("Same as --screenshot without saving; exit 0 on success"));
+  const QCommandLineOption promptOpt(QStringLiteral("prompt"), QStringLiteral("Prompt for --screenshot/--selftest"), QStringLiteral("text"));
+  const QCommandLineOption themeOpt(QStringLiteral("theme"), QStringLiteral("light, dark or system (overrides the setting for this run)"), QStringLiteral("name"));
+  parser.addOptions({modelOpt, shotOpt, selftestOpt, promptOpt, themeOpt});
   parser.process(app);
 
-  moe::ui::MainWindow window;
+  const bool automatic = parser.isSet(shotOpt) || parser.isSet(selftestOpt);
   const QStringList args = parser.positionalArguments();
-  window.setModelPath(args.isEmpty() ? defaultModelPath() : args.first());
+  QString model = parser.value(modelOpt);
+  if (model.isEmpty() && !args.isEmpty()) model = args.first();
+  if (model.isEmpty() && automatic) model = defaultModelPath();
+
+  moe::ui::Theme theme = moe::ui::AppSettings::load().theme;
+  if (parser.isSet(themeOpt)) theme = moe::ui::themeFromName(parser.value(themeOpt));
+  moe::ui::applyTheme(theme);
+
+  // Unattended runs keep their conversation out of the user's history and use the default layout.
+  QTemporaryDir scratch;
+  moe::ui::MainWindow::Options options;
+  if (automatic) {
+    options.conversationDir = scratch.path();
+    options.restoreLayout = false;
+  }
+  moe::ui::MainWindow window(options);
+
+  if (automatic) {
+    if (model.isEmpty()) {
+      std::fprintf(stderr, "moescope: no model given and the bundled demo model was not found\n");
+      return 2;
+    }
+    window.resize(1600, 1000);
+    window.show();
+    moe::ui::AutoRun::Options ao;
+    ao.modelPath = model;
+    ao.screenshotPath = parser.value(shotOpt);
+    if (parser.isSet(promptOpt)) ao.prompt = parser.value(promptOpt);
+    moe::ui::AutoRun run(&window, ao);
+    int code = 1;
+    QObject::connect(&run, &moe::ui::AutoRun::finished, &app, [&code](int exitCode, const QString& message) {
+      code = exitCode;
+      std::fprintf(exitCode == 0 ? stdout : stderr, "moescope: %s\n", message.toUtf8().constData());
+      QApplication::exit(exitCode);
+    });
+    run.start();
+    QApplication::exec();
+    return code;
+  }
+
   window.show();
+  if (!model.isEmpty()) window.openModel(model);
   return QApplication::exec();
 }

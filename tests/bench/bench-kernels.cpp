@@ -274,17 +274,21 @@ void BM_Softmax(benchmark::State& state) {
 }
 
 void BM_AttentionDecode(benchmark::State& state) {
-  // 32 query heads sharing 8 KV heads of 128, F16 cache of n_kv positions.
+  // 32 query heads sharing 8 KV heads of 128, F16 cache of n_kv positions. range(1) picks the
+  // cache layout: 0 = [pos][kv head][dim], 1 = [kv head][pos][dim] (each head contiguous).
   const size_t H = 32, HKV = 8, D = 128, n_kv = size_t(state.range(0));
+  const bool head_major = state.range(1) != 0;
   std::vector<uint16_t> k(n_kv * HKV * D, 0x3800), v(n_kv * HKV * D, 0x3400);
   std::vector<float> q(H * D, 0.1f), out(H * D);
-  const AttentionArgs a{q.data(), k.data(), v.data(), GgmlType::F16, HKV * D, D, HKV * D, D, H, HKV, D, 1,
-                        n_kv - 1, 1.0f / std::sqrt(float(D)), out.data()};
+  const size_t pos_stride = head_major ? D : HKV * D, head_stride = head_major ? n_kv * D : D;
+  const AttentionArgs a{q.data(), k.data(), v.data(), GgmlType::F16, pos_stride, head_stride, pos_stride,
+                        head_stride, H, HKV, D, 1, n_kv - 1, 1.0f / std::sqrt(float(D)), out.data()};
   for (auto _ : state) {
     kernels().attention(a, 0, H);
     benchmark::DoNotOptimize(out.data());
   }
   state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(2 * n_kv * HKV * D * 2));
+  state.SetLabel(head_major ? "kv head-major" : "kv position-major");
 }
 
 }  // namespace
@@ -310,6 +314,6 @@ BENCHMARK_CAPTURE(BM_Gemm, f16, GgmlType::F16)->Arg(64)->Unit(benchmark::kMillis
 BENCHMARK(BM_RmsNorm)->Arg(4096);
 BENCHMARK(BM_Rope)->Arg(0)->Arg(1);
 BENCHMARK(BM_Softmax)->Arg(4096)->Arg(151936);
-BENCHMARK(BM_AttentionDecode)->Arg(512)->Arg(4096);
+BENCHMARK(BM_AttentionDecode)->Args({512, 0})->Args({4096, 0})->Args({512, 1})->Args({4096, 1});
 
 BENCHMARK_MAIN();

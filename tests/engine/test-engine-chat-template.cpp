@@ -9,6 +9,7 @@
 
 #include "moe/chat-template.hpp"
 #include "moe/errors.hpp"
+#include "moe/gguf.hpp"
 
 #include <QtTest>
 
@@ -121,6 +122,39 @@ class TestChatTemplateConformance : public QObject {
     QCOMPARE(QByteArray::fromStdString(out),
              QByteArray("<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful "
                         "assistant.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"));
+  }
+
+  // Every conformance model carries a ChatML template and <|endoftext|> as BOS/EOS text.
+  void readsTheTemplateOfEveryModel() {
+    const fs::path models = fs::path(MOE_SHARED_DIR) / "conformance" / "models";
+    QVERIFY2(fs::is_directory(models), "conformance models missing");
+    int checked = 0;
+    for (const auto& e : fs::directory_iterator(models)) {
+      if (e.path().extension() != ".gguf") continue;
+      const moe::ModelChatFormat format = moe::chat_format_from_gguf(*moe::GgufFile::open(e.path()));
+      QVERIFY2(!format.chat_template.used_fallback, e.path().filename().c_str());
+      QCOMPARE(QString::fromStdString(format.bos_token), QString("<|endoftext|>"));
+      QCOMPARE(QString::fromStdString(format.eos_token), QString("<|endoftext|>"));
+      const std::string out = format.chat_template.chat_template.render({{"user", "Hi"}}, true, format.bos_token,
+                                                                         format.eos_token);
+      QCOMPARE(QString::fromStdString(out), QString("<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"));
+      ++checked;
+    }
+    QVERIFY(checked >= 11);
+  }
+
+  // A GGUF without tokenizer.chat_template gets ChatML and says so.
+  void modelWithoutTemplateFallsBackToChatMl() {
+    // GGUF v3 header: magic, version, no tensors, no metadata.
+    const unsigned char header[] = {'G', 'G', 'U', 'F', 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    const auto gguf = moe::GgufFile::from_memory(
+        std::span<const std::byte>(reinterpret_cast<const std::byte*>(header), sizeof header), "bare.gguf");
+    const moe::ModelChatFormat format = moe::chat_format_from_gguf(*gguf);
+    QVERIFY(format.chat_template.used_fallback);
+    QVERIFY(!format.chat_template.note.empty());
+    QVERIFY(format.bos_token.empty());
+    QCOMPARE(QString::fromStdString(format.chat_template.chat_template.render({{"user", "Hi"}}, true, "", "")),
+             QString("<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"));
   }
 };
 

@@ -1,1 +1,1 @@
-moe_add_test(test-ui-main-window SOURCES test-ui-main-window.cpp LIBS moe_ui LABELS ui)
+moe_add_test(test-ui-main-window SOURCES test-ui-main-window.cpp fake-backend.hpp LIBS moe_ui LABELS ui)

@@ -4,7 +4,14 @@
 // loop controls; globals raise_exception and strftime_now).
 //
 // Rendering runs in a sandbox: no file or network access, bounded macro recursion, loop
-// iterations, evaluation work and output size. Every failure is a moe::TemplateError.
+// iterations, evaluation work and output size. Every failure is a moe::TemplateError whose
+// message names the template, line and column.
+//
+// Known differences from Python jinja2 (none matters for the templates models ship):
+// integers are 64-bit (overflow is an error); upper/lower/title change ASCII letters only;
+// list.append() is allowed (Hugging Face's immutable sandbox forbids it); a container cannot
+// be stored inside itself; unknown filters/tests fail when evaluated, not when parsed;
+// `for ... recursive`, loop.changed(), include/import/extends are not supported.
 
 #include <cstddef>
 #include <cstdint>
@@ -33,12 +40,13 @@ struct ChatTurn {
   std::string content;
 };
 
+// Sandbox bounds for one render; exceeding any is a TemplateError.
 struct TemplateLimits {
-  int max_call_depth = 64;
-  uint64_t max_loop_iterations = 1'000'000;
-  uint64_t max_work = 100'000'000;
-  size_t max_output_bytes = 16u << 20;
-  size_t max_container_items = 1u << 20;
+  int max_call_depth = 64;                   // nested macro calls
+  uint64_t max_loop_iterations = 1'000'000;  // all loop iterations of one render together
+  uint64_t max_work = 100'000'000;           // expression steps + bytes scanned/built (÷16)
+  size_t max_output_bytes = 16u << 20;       // rendered text, and any single string
+  size_t max_container_items = 1u << 20;     // range(), list growth, characters iterated
 };
 
 struct TemplateInputs {
@@ -64,6 +72,7 @@ class ChatTemplate {
   static ChatTemplate parse(std::string_view source, std::string_view origin = "chat_template",
                             TemplateLimits limits = {});
 
+  // Thread-safe: the parsed template is immutable; each render has its own state.
   [[nodiscard]] std::string render(const TemplateInputs& inputs) const;
   [[nodiscard]] std::string render(const std::vector<ChatTurn>& turns, bool add_generation_prompt,
                                    std::string_view bos_token, std::string_view eos_token) const;
@@ -88,13 +97,28 @@ struct ResolvedChatTemplate {
 ResolvedChatTemplate resolve_chat_template(std::optional<std::string_view> model_template,
                                            std::string_view origin = "chat_template");
 
+class GgufFile;
+
+// What a model file says about its prompt format: its template (or the ChatML fallback) and
+// the texts of its BOS/EOS tokens (empty when the model has none), as llama.cpp passes them.
+struct ModelChatFormat {
+  ResolvedChatTemplate chat_template;
+  std::string bos_token;
+  std::string eos_token;
+};
+// Throws GgufError when a token id lies outside the vocabulary, TemplateError when the
+// template does not parse.
+ModelChatFormat chat_format_from_gguf(const GgufFile& gguf);
+
 namespace fuzz {
-// Fuzzing entry point: the first line of `data` (up to '\n') is used as the messages JSON when
-// it parses, the rest as template source. Never throws, never crashes; returns 0.
-int render_template_bytes(std::span<const std::byte> data);
+// Fuzzing entry point (see moe/fuzz-entry.hpp for the conventions): when `data` starts with
+// '[', its first line is the messages JSON; the rest is template source, parsed and rendered
+// under tight limits. Returns true if it rendered, false if it was refused with a moe::Error
+// (the expected outcome for most inputs). Any other exception escapes: a bug to report.
+bool render_template_bytes(std::span<const std::byte> data);
 }  // namespace fuzz
 
 }  // namespace moe
 
-// libFuzzer-style C entry point.
+// C entry point for fuzz drivers: render_template_bytes, returning 0 always.
 extern "C" int moe_fuzz_template(const uint8_t* data, size_t size);

@@ -57,15 +57,26 @@ Value make_range(Evaluator& ev, CallArgs& a) {
     ev.fail("range expected at least 1 argument, got 0");
   }
   if (step == 0) ev.fail("range() arg 3 must not be zero");
-  // Count first, in floating point, so range(10**18) is refused before anything is built.
-  double count =
-      std::max(0.0, std::ceil((static_cast<double>(stop) - static_cast<double>(start)) / static_cast<double>(step)));
-  if (count > static_cast<double>(ev.limits().max_container_items))
-    ev.fail("range() too large (" + format_python_float(count) + " items, limit " +
-            std::to_string(ev.limits().max_container_items) + ")");
-  ev.check_container_size(static_cast<size_t>(count));
+  // Count first, exactly, so range(10**18) is refused before anything is built. Unsigned
+  // differences cannot overflow: the larger bound minus the smaller fits in 64 bits.
+  uint64_t count = 0;
+  if (step > 0 && stop > start) {
+    const uint64_t span = static_cast<uint64_t>(stop) - static_cast<uint64_t>(start);
+    const auto ustep = static_cast<uint64_t>(step);
+    count = span / ustep + (span % ustep != 0 ? 1 : 0);
+  } else if (step < 0 && start > stop) {
+    const uint64_t span = static_cast<uint64_t>(start) - static_cast<uint64_t>(stop);
+    const uint64_t ustep = uint64_t{0} - static_cast<uint64_t>(step);
+    count = span / ustep + (span % ustep != 0 ? 1 : 0);
+  }
+  if (count > ev.limits().max_container_items)
+    ev.fail("range() too large (more than " + std::to_string(ev.limits().max_container_items) + " items)");
+  ev.check_container_size(count);
   Array out;
-  for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) out.emplace_back(i);
+  // start + k*step lies between start and stop, so it fits in int64; computing it modulo 2^64
+  // (unsigned) avoids the intermediate k*step overflowing.
+  for (uint64_t k = 0; k < count; ++k)
+    out.emplace_back(static_cast<int64_t>(static_cast<uint64_t>(start) + k * static_cast<uint64_t>(step)));
   return Value(std::move(out));
 }
 

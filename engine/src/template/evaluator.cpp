@@ -1,6 +1,7 @@
 #include "evaluator.hpp"
 
 #include <exception>
+#include <unordered_set>
 
 #include "moe/chat-template.hpp"
 #include "moe/errors.hpp"
@@ -71,7 +72,15 @@ std::string Evaluator::render(const Body& body) {
   frames_.clear();
   frames_.push_back(Frame{});
   std::string out;
-  exec_body(body, out);
+  try {
+    exec_body(body, out);
+  } catch (const TemplateRaisedError&) {
+    throw;
+  } catch (const TemplateError& e) {
+    // Errors raised below the evaluator (value.cpp) carry no location yet.
+    if (std::string_view(e.what()).starts_with("chat template '")) throw;
+    fail(e.what());
+  }
   return out;
 }
 
@@ -160,11 +169,34 @@ Evaluator::Flow Evaluator::exec(const Node& n, std::string& out) {
   return Flow::Normal;
 }
 
+void Evaluator::refuse_cycle(const Value& container, const Value& item) {
+  // Storing a container inside itself would make a reference cycle that shared ownership can
+  // never free; Python allows it, chat templates never need it.
+  const void* target = container.identity();
+  std::vector<const Value*> stack{&item};
+  std::unordered_set<const void*> seen;
+  while (!stack.empty()) {
+    const Value* v = stack.back();
+    stack.pop_back();
+    if (!v->is_array() && !v->is_object() && !v->is_callable()) continue;
+    if (v->identity() == target) fail("cannot store a value inside itself");
+    if (!seen.insert(v->identity()).second) continue;
+    charge(1);
+    if (v->is_array())
+      for (const Value& c : v->arr()) stack.push_back(&c);
+    else if (v->is_object())
+      for (const auto& kv : v->obj().entries()) stack.push_back(&kv.second);
+    else
+      for (const Value& c : v->fn().refs) stack.push_back(&c);
+  }
+}
+
 void Evaluator::exec_set(const Node& n, const Value& v) {
   if (!n.attr_of.empty()) {
     Value ns = lookup(n.attr_of);
     if (!ns.is_namespace())
       fail("can only assign attributes of a namespace(), '" + n.attr_of + "' is " + ns.type_name());
+    refuse_cycle(ns, v);
     ns.obj().set(n.attr, v);
     return;
   }
@@ -274,53 +306,66 @@ void Evaluator::exec_for(const Node& n, std::string& out) {
 
 Value Evaluator::make_macro(const Node& n) {
   const Node* node = &n;
-  return Value::callable(n.k == Node::K::Macro ? n.name : "caller", [node](Evaluator& ev, CallArgs& args) -> Value {
-    if (ev.call_depth_ >= ev.limits_.max_call_depth)
-      ev.fail("maximum macro recursion depth (" + std::to_string(ev.limits_.max_call_depth) + ") exceeded");
-    ++ev.call_depth_;
-    ev.frames_.push_back(Frame{{}, true});
-    std::string text;
-    try {
-      size_t next_pos = 0;
-      for (const auto& p : node->params) {
-        Value v;
-        bool found = false;
-        if (next_pos < args.pos.size()) {
-          v = args.pos[next_pos++];
-          found = true;
-        } else {
-          for (const auto& [k, kv] : args.kw)
-            if (k == p.name) {
-              v = kv;
+  // Like Jinja2, a macro closes over the local variables visible where it is defined (loop
+  // variables, sets in a loop body); template-level variables stay live through the root frame.
+  auto closure = std::make_shared<std::unordered_map<std::string, Value>>();
+  for (size_t i = frames_.size(); i-- > 1;) {
+    for (const auto& [k, v] : frames_[i].vars) closure->emplace(k, v);
+    if (frames_[i].barrier) break;
+  }
+  std::vector<Value> refs;
+  for (const auto& kv : *closure) refs.push_back(kv.second);
+  return Value::callable(
+      n.k == Node::K::Macro ? n.name : "caller",
+      [node, closure](Evaluator& ev, CallArgs& args) -> Value {
+        if (ev.call_depth_ >= ev.limits_.max_call_depth)
+          ev.fail("maximum macro recursion depth (" + std::to_string(ev.limits_.max_call_depth) + ") exceeded");
+        ++ev.call_depth_;
+        ev.frames_.push_back(Frame{*closure, true});
+        std::string text;
+        try {
+          size_t next_pos = 0;
+          for (const auto& p : node->params) {
+            Value v;
+            bool found = false;
+            if (next_pos < args.pos.size()) {
+              v = args.pos[next_pos++];
               found = true;
+            } else {
+              for (const auto& [k, kv] : args.kw)
+                if (k == p.name) {
+                  v = kv;
+                  found = true;
+                }
             }
+            if (!found)
+              v = p.default_value ? ev.eval(*p.default_value) : Value::undefined("'" + p.name + "' is undefined");
+            ev.assign(p.name, v);
+          }
+          Array varargs(args.pos.begin() + static_cast<std::ptrdiff_t>(std::min(next_pos, args.pos.size())),
+                        args.pos.end());
+          ev.assign("varargs", Value::tuple(std::move(varargs)));
+          Object kwargs;
+          for (const auto& [k, kv] : args.kw) {
+            bool is_param = false;
+            for (const auto& p : node->params) is_param = is_param || p.name == k;
+            if (k == "caller")
+              ev.assign("caller", kv);
+            else if (!is_param)
+              kwargs.set(k, kv);
+          }
+          ev.assign("kwargs", Value::object(std::move(kwargs)));
+          ev.exec_body(node->body, text);
+        } catch (...) {
+          ev.frames_.pop_back();
+          --ev.call_depth_;
+          throw;
         }
-        if (!found) v = p.default_value ? ev.eval(*p.default_value) : Value::undefined("'" + p.name + "' is undefined");
-        ev.assign(p.name, v);
-      }
-      Array varargs(args.pos.begin() + static_cast<std::ptrdiff_t>(std::min(next_pos, args.pos.size())),
-                    args.pos.end());
-      ev.assign("varargs", Value::tuple(std::move(varargs)));
-      Object kwargs;
-      for (const auto& [k, kv] : args.kw) {
-        bool is_param = false;
-        for (const auto& p : node->params) is_param = is_param || p.name == k;
-        if (k == "caller")
-          ev.assign("caller", kv);
-        else if (!is_param)
-          kwargs.set(k, kv);
-      }
-      ev.assign("kwargs", Value::object(std::move(kwargs)));
-      ev.exec_body(node->body, text);
-    } catch (...) {
-      ev.frames_.pop_back();
-      --ev.call_depth_;
-      throw;
-    }
-    ev.frames_.pop_back();
-    --ev.call_depth_;
-    return Value(std::move(text));
-  });
+        ev.frames_.pop_back();
+        --ev.call_depth_;
+        return Value(std::move(text));
+      },
+      std::move(refs));
 }
 
 Value Evaluator::lookup(const std::string& name) {
@@ -363,6 +408,9 @@ Value Evaluator::call(const Value& fn, CallArgs& args) {
 }
 
 Value Evaluator::apply_filter(const std::string& name, const Value& input, CallArgs& args) {
+  // Filters are linear in their input (sort: n log n, bounded by the container limit).
+  if (input.is_string()) charge(input.str().size() / 16);
+  if (input.is_array()) charge(input.arr().size() / 4);
   Value result;
   if (!call_builtin_filter(*this, name, input, args, result)) fail("no filter named '" + name + "'");
   return result;

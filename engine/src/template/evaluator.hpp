@@ -12,17 +12,12 @@
 #include <vector>
 
 #include "ast.hpp"
+#include "moe/chat-template.hpp"
 #include "value.hpp"
 
 namespace moe::tmpl {
 
-struct Limits {
-  int max_call_depth = 64;
-  uint64_t max_loop_iterations = 1'000'000;  // all loops of one render together
-  uint64_t max_work = 100'000'000;           // expression evaluations + bytes/16 built
-  size_t max_output_bytes = 16u << 20;
-  size_t max_container_items = 1u << 20;  // range(), list growth, string repetition
-};
+using Limits = TemplateLimits;
 
 struct CallArgs {
   std::vector<Value> pos;
@@ -49,6 +44,8 @@ class Evaluator {
   }
   void charge(uint64_t units);
   void check_container_size(size_t n);
+  // Fails when `item` (transitively) contains `container`.
+  void refuse_cycle(const Value& container, const Value& item);
   const Limits& limits() const { return limits_; }
 
   Value call(const Value& fn, CallArgs& args);

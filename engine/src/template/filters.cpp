@@ -66,7 +66,7 @@ std::vector<Value> sorted(Evaluator& ev, std::vector<Value> items, bool reverse,
   return out;
 }
 
-std::string indent_text(std::string s, const Value& width, bool first, bool blank) {
+std::string indent_text(Evaluator& ev, std::string s, const Value& width, bool first, bool blank) {
   std::string pad =
       width.is_string()
           ? width.str()
@@ -87,6 +87,7 @@ std::string indent_text(std::string s, const Value& width, bool first, bool blan
     if (i > 0) rv += "\n";
     if (i > 0 && (blank || !lines[i].empty())) rv += pad;
     rv += lines[i];
+    if (rv.size() > ev.limits().max_output_bytes) ev.fail("string too large");
   }
   return first ? pad + rv : rv;
 }
@@ -157,9 +158,12 @@ std::string tojson_string(Evaluator& ev, const Value& v, CallArgs& a, size_t fir
     opt.item_sep = seps.arr()[0].str();
     opt.key_sep = seps.arr()[1].str();
   }
+  opt.max_bytes = ev.limits().max_output_bytes;
   std::string out;
-  if (!json_dumps(v, opt, out)) ev.fail("Object of type " + v.type_name() + " is not JSON serializable");
-  if (out.size() > ev.limits().max_output_bytes) ev.fail("string too large");
+  if (!json_dumps(v, opt, out)) {
+    if (out.size() > opt.max_bytes) ev.fail("string too large");
+    ev.fail("Object of type " + v.type_name() + " is not JSON serializable");
+  }
   ev.charge(out.size() / 16);
   return out;
 }
@@ -288,7 +292,7 @@ bool call_builtin_filter(Evaluator& ev, const std::string& name, const Value& v,
     x = method == "ceil" ? std::ceil(x) : method == "floor" ? std::floor(x) : std::nearbyint(x);
     r = Value(x / p);
   } else if (name == "indent") {
-    r = Value(indent_text(v.to_str(), a.get(0, "width"), a.get(1, "first").truthy(), a.get(2, "blank").truthy()));
+    r = Value(indent_text(ev, v.to_str(), a.get(0, "width"), a.get(1, "first").truthy(), a.get(2, "blank").truthy()));
   } else if (name == "unique") {
     bool cs = a.get(0, "case_sensitive").truthy();
     Value attr = a.get(1, "attribute");
@@ -296,6 +300,7 @@ bool call_builtin_filter(Evaluator& ev, const std::string& name, const Value& v,
     std::vector<Value> seen;
     for (const auto& item : ev.iterate(v)) {
       Value key = sort_key(attr.is_undefined() || attr.is_none() ? item : attr_path(ev, item, attr), cs);
+      ev.charge(seen.size());  // quadratic in the number of distinct items
       if (std::none_of(seen.begin(), seen.end(), [&](const Value& s) { return values_equal(s, key); })) {
         seen.push_back(key);
         out.push_back(item);

@@ -141,7 +141,7 @@ Value string_method(const std::string& s, const std::string& name) {
 }
 
 Value dict_method(const Value& obj, const std::string& name) {
-  auto make = [&](Fn fn) { return Value::callable("dict." + name, std::move(fn)); };
+  auto make = [&](Fn fn) { return Value::callable("dict." + name, std::move(fn), {obj}); };
   if (name == "items") {
     return make([obj](Evaluator& e, CallArgs&) -> Value {
       Array out;
@@ -177,12 +177,14 @@ Value dict_method(const Value& obj, const std::string& name) {
 }
 
 Value list_method(const Value& obj, const std::string& name) {
-  auto make = [&](Fn fn) { return Value::callable("list." + name, std::move(fn)); };
+  auto make = [&](Fn fn) { return Value::callable("list." + name, std::move(fn), {obj}); };
   if (name == "append") {
     // Jinja2's immutable sandbox forbids this; templates written for llama.cpp use it.
     return make([obj](Evaluator& e, CallArgs& a) -> Value {
       e.check_container_size(obj.arr().size() + 1);
-      obj.arr().push_back(a.get(0, "object"));
+      Value item = a.get(0, "object");
+      e.refuse_cycle(obj, item);
+      obj.arr().push_back(std::move(item));
       return Value::none();
     });
   }

@@ -118,6 +118,8 @@ Value Evaluator::binary(const std::string& op, const Value& a, const Value& b) {
     const Value& count = a.is_number() ? a : b;
     if (!count.is_int() && !count.is_bool()) fail(type_error("*", a, b));
     int64_t n = std::max<int64_t>(0, count.as_int());
+    if (seq.is_string() && (seq.str().empty() || n == 0)) return Value(std::string());
+    if (seq.is_array() && (seq.arr().empty() || n == 0)) return Value(Array{});
     if (seq.is_string()) {
       if (n > 0 && seq.str().size() > limits_.max_output_bytes / static_cast<size_t>(n)) fail("string too large");
       charge(seq.str().size() * static_cast<size_t>(n) / 16);
@@ -182,8 +184,10 @@ bool Evaluator::contains(const Value& c, const Value& item) {
   switch (c.kind()) {
     case Value::Kind::String:
       if (!item.is_string()) fail("'in <string>' requires string as left operand, not " + item.type_name());
+      charge(c.str().size() / 16);
       return c.str().find(item.str()) != std::string::npos;
     case Value::Kind::List:
+      charge(c.arr().size());
       for (const auto& v : c.arr())
         if (values_equal(v, item)) return true;
       return false;
@@ -195,6 +199,7 @@ bool Evaluator::contains(const Value& c, const Value& item) {
 }
 
 bool Evaluator::compare(const std::string& op, const Value& a, const Value& b) {
+  if (a.is_array() && b.is_array()) charge(std::min(a.arr().size(), b.arr().size()));
   if (op == "==") return values_equal(a, b);
   if (op == "!=") return !values_equal(a, b);
   if (op == "in") return contains(b, a);
@@ -218,6 +223,7 @@ std::vector<Value> Evaluator::iterate(const Value& v) {
       for (const auto& e : v.obj().entries()) out.emplace_back(e.first);
       break;
     case Value::Kind::String:
+      check_container_size(utf8_length(v.str()));
       for (auto ch : utf8_chars(v.str())) out.emplace_back(ch);
       break;
     case Value::Kind::Undefined: break;
@@ -233,6 +239,8 @@ Value Evaluator::get_attr(const Value& obj, const std::string& name) {
     if (const Value* v = obj.obj().find(name)) return *v;
     return Value::undefined("'Namespace' has no attribute '" + name + "'");
   }
+  // String methods run in time linear in the string: charge for it here, once.
+  if (obj.is_string()) charge(obj.str().size() / 16);
   Value m = lookup_method(*this, obj, name);
   if (!m.is_undefined()) return m;
   if (obj.is_object()) {
@@ -254,12 +262,13 @@ Value Evaluator::get_item(const Value& obj, const Value& key) {
     return obj.arr()[static_cast<size_t>(i)];
   }
   if (obj.is_string() && int_key) {
-    auto chars = utf8_chars(obj.str());
-    auto n = static_cast<int64_t>(chars.size());
+    charge(obj.str().size() / 16);
     int64_t i = key.as_int();
-    if (i < 0) i += n;
-    if (i < 0 || i >= n) return Value::undefined("string index out of range");
-    return Value(chars[static_cast<size_t>(i)]);
+    if (i < 0) i += static_cast<int64_t>(utf8_length(obj.str()));
+    if (i < 0) return Value::undefined("string index out of range");
+    std::string_view ch = utf8_char_at(obj.str(), static_cast<size_t>(i));
+    if (ch.empty()) return Value::undefined("string index out of range");
+    return Value(ch);
   }
   if (obj.is_object() && key.is_string()) {
     if (const Value* v = obj.obj().find(key.str())) return *v;
@@ -298,6 +307,7 @@ Value Evaluator::eval_slice(const Expr& e) {
   if (obj.is_array())
     n = static_cast<int64_t>(obj.arr().size());
   else if (obj.is_string()) {
+    charge(obj.str().size() / 16);
     chars = utf8_chars(obj.str());
     n = static_cast<int64_t>(chars.size());
   } else {
@@ -313,7 +323,10 @@ Value Evaluator::eval_slice(const Expr& e) {
   int64_t lo = clamp(start, has_start, step > 0 ? 0 : n - 1);
   int64_t hi = clamp(stop, has_stop, step > 0 ? n : -1);
   std::vector<size_t> idx;
-  for (int64_t i = lo; step > 0 ? i < hi : i > hi; i += step) idx.push_back(static_cast<size_t>(i));
+  for (int64_t i = lo; step > 0 ? i < hi : i > hi;) {
+    idx.push_back(static_cast<size_t>(i));
+    if (__builtin_add_overflow(i, step, &i)) break;
+  }
   charge(idx.size() / 16);
   if (obj.is_array()) {
     Array out;

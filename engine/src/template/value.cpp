@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "moe/errors.hpp"
+
 namespace moe::tmpl {
 
 const Value* Object::find(std::string_view key) const {
@@ -39,6 +41,47 @@ bool Object::erase(std::string_view key) {
   return true;
 }
 
+namespace {
+
+// Containers are destroyed through a work list instead of recursively: a template can build
+// a list nested a million levels deep, and recursive destructors would overflow the stack.
+struct Graveyard {
+  std::vector<std::shared_ptr<void>> pending;
+  bool draining = false;
+};
+thread_local Graveyard graveyard;
+
+void drain_graveyard() {
+  if (graveyard.draining) return;
+  graveyard.draining = true;
+  while (!graveyard.pending.empty()) {
+    std::shared_ptr<void> p = std::move(graveyard.pending.back());
+    graveyard.pending.pop_back();
+    p.reset();  // may run delete_array/delete_object, which only append to `pending`
+  }
+  graveyard.draining = false;
+}
+
+}  // namespace
+
+struct ValueReaper {
+  static void take_payload(Value& v) {
+    if (v.kind_ == Value::Kind::List || v.kind_ == Value::Kind::Dict || v.kind_ == Value::Kind::Namespace ||
+        v.kind_ == Value::Kind::Callable)
+      if (v.p_) graveyard.pending.push_back(std::move(v.p_));
+  }
+  static void delete_array(Array* a) {
+    for (Value& v : *a) take_payload(v);
+    delete a;
+    drain_graveyard();
+  }
+  static void delete_object(Object* o) {
+    for (auto& e : o->entries_) take_payload(e.second);
+    delete o;
+    drain_graveyard();
+  }
+};
+
 Value Value::undefined(std::string hint) {
   Value v;
   if (!hint.empty()) v.p_ = std::make_shared<std::string>(std::move(hint));
@@ -53,7 +96,7 @@ Value::Value(bool b) : kind_(Kind::Bool), i_(b ? 1 : 0) {}
 Value::Value(int64_t v) : kind_(Kind::Int), i_(v) {}
 Value::Value(double v) : kind_(Kind::Float), d_(v) {}
 Value::Value(std::string s) : kind_(Kind::String), p_(std::make_shared<std::string>(std::move(s))) {}
-Value::Value(Array a) : kind_(Kind::List), p_(std::make_shared<Array>(std::move(a))) {}
+Value::Value(Array a) : kind_(Kind::List), p_(new Array(std::move(a)), &ValueReaper::delete_array) {}
 Value Value::tuple(Array a) {
   Value v(std::move(a));
   v.tuple_ = true;
@@ -68,7 +111,7 @@ Value Value::object() { return object(Object{}); }
 Value Value::object(Object o) {
   Value v;
   v.kind_ = Kind::Dict;
-  v.p_ = std::make_shared<Object>(std::move(o));
+  v.p_ = std::shared_ptr<Object>(new Object(std::move(o)), &ValueReaper::delete_object);
   return v;
 }
 Value Value::namespace_object() {
@@ -76,10 +119,10 @@ Value Value::namespace_object() {
   v.kind_ = Kind::Namespace;
   return v;
 }
-Value Value::callable(std::string name, std::function<Value(Evaluator&, CallArgs&)> fn) {
+Value Value::callable(std::string name, std::function<Value(Evaluator&, CallArgs&)> fn, std::vector<Value> refs) {
   Value v;
   v.kind_ = Kind::Callable;
-  v.p_ = std::make_shared<Callable>(Callable{std::move(name), std::move(fn)});
+  v.p_ = std::make_shared<Callable>(Callable{std::move(name), std::move(fn), std::move(refs)});
   return v;
 }
 
@@ -177,14 +220,23 @@ std::string html_escape(std::string_view s) {
   return out;
 }
 
-std::string Value::repr() const {
+namespace {
+void check_depth(int depth) {
+  if (depth > kMaxValueDepth)
+    throw TemplateError("value nested more than " + std::to_string(kMaxValueDepth) +
+                        " levels deep (or containing itself)");
+}
+}  // namespace
+
+std::string Value::repr(int depth) const {
+  check_depth(depth);
   switch (kind_) {
     case Kind::String: return python_string_repr(str());
     case Kind::List: {
       std::string out = tuple_ ? "(" : "[";
       for (size_t i = 0; i < arr().size(); ++i) {
         if (i) out += ", ";
-        out += arr()[i].repr();
+        out += arr()[i].repr(depth + 1);
       }
       if (tuple_ && arr().size() == 1) out += ",";
       return out + (tuple_ ? ")" : "]");
@@ -195,16 +247,16 @@ std::string Value::repr() const {
       for (const auto& [k, v] : obj().entries()) {
         if (!first) out += ", ";
         first = false;
-        out += python_string_repr(k) + ": " + v.repr();
+        out += python_string_repr(k) + ": " + v.repr(depth + 1);
       }
       return out + "}";
     }
     case Kind::Undefined: return "Undefined";
-    default: return to_str();
+    default: return to_str(depth);
   }
 }
 
-std::string Value::to_str() const {
+std::string Value::to_str(int depth) const {
   switch (kind_) {
     case Kind::Undefined: return {};
     case Kind::None: return "None";
@@ -213,8 +265,8 @@ std::string Value::to_str() const {
     case Kind::Float: return format_python_float(d_);
     case Kind::String: return str();
     case Kind::List:
-    case Kind::Dict: return repr();
-    case Kind::Namespace: return "<Namespace " + Value::object(obj()).repr() + ">";
+    case Kind::Dict: return repr(depth);
+    case Kind::Namespace: return "<Namespace " + Value::object(obj()).repr(depth + 1) + ">";
     case Kind::Callable: return "<function " + fn().name + ">";
   }
   return {};
@@ -236,12 +288,15 @@ std::string Value::type_name() const {
   return "object";
 }
 
-bool values_equal(const Value& a, const Value& b) {
+bool values_equal(const Value& a, const Value& b, int depth) {
+  check_depth(depth);
   if (a.is_number() && b.is_number()) {
     if (a.is_float() || b.is_float()) return a.as_double() == b.as_double();
     return a.as_int() == b.as_int();
   }
   if (a.kind() != b.kind()) return false;
+  // Python compares container elements by identity first; this also ends self-reference.
+  if ((a.is_array() || a.is_object()) && a.identity() == b.identity()) return true;
   switch (a.kind()) {
     case Value::Kind::Undefined:
     case Value::Kind::None: return true;
@@ -249,14 +304,14 @@ bool values_equal(const Value& a, const Value& b) {
     case Value::Kind::List: {
       if (a.arr().size() != b.arr().size()) return false;
       for (size_t i = 0; i < a.arr().size(); ++i)
-        if (!values_equal(a.arr()[i], b.arr()[i])) return false;
+        if (!values_equal(a.arr()[i], b.arr()[i], depth + 1)) return false;
       return true;
     }
     case Value::Kind::Dict: {
       if (a.obj().size() != b.obj().size()) return false;
       for (const auto& [k, v] : a.obj().entries()) {
         const Value* o = b.obj().find(k);
-        if (!o || !values_equal(v, *o)) return false;
+        if (!o || !values_equal(v, *o, depth + 1)) return false;
       }
       return true;
     }
@@ -266,7 +321,8 @@ bool values_equal(const Value& a, const Value& b) {
   }
 }
 
-int values_compare(const Value& a, const Value& b, bool& ok) {
+int values_compare(const Value& a, const Value& b, bool& ok, int depth) {
+  check_depth(depth);
   ok = true;
   if (a.is_number() && b.is_number()) {
     if (a.is_float() || b.is_float()) {
@@ -285,8 +341,8 @@ int values_compare(const Value& a, const Value& b, bool& ok) {
     const Array& x = a.arr();
     const Array& y = b.arr();
     for (size_t i = 0; i < x.size() && i < y.size(); ++i) {
-      if (values_equal(x[i], y[i])) continue;
-      return values_compare(x[i], y[i], ok);
+      if (values_equal(x[i], y[i], depth + 1)) continue;
+      return values_compare(x[i], y[i], ok, depth + 1);
     }
     return x.size() < y.size() ? -1 : (x.size() > y.size() ? 1 : 0);
   }
@@ -306,6 +362,18 @@ std::vector<std::string_view> utf8_chars(std::string_view s) {
     i += n;
   }
   return out;
+}
+
+std::string_view utf8_char_at(std::string_view s, size_t i) {
+  size_t pos = 0;
+  for (size_t k = 0; k < i && pos < s.size(); ++k) {
+    ++pos;
+    while (pos < s.size() && (static_cast<unsigned char>(s[pos]) & 0xc0) == 0x80) ++pos;
+  }
+  if (pos >= s.size()) return {};
+  size_t end = pos + 1;
+  while (end < s.size() && (static_cast<unsigned char>(s[end]) & 0xc0) == 0x80) ++end;
+  return s.substr(pos, end - pos);
 }
 
 size_t utf8_length(std::string_view s) {
@@ -404,7 +472,8 @@ void newline_indent(const JsonDumpOptions& opt, int level, std::string& out) {
 }  // namespace
 
 bool json_dumps(const Value& v, const JsonDumpOptions& opt, std::string& out, int depth) {
-  if (depth > 256) return false;
+  check_depth(depth);
+  if (out.size() > opt.max_bytes) return false;
   switch (v.kind()) {
     case Value::Kind::None: out += "null"; return true;
     case Value::Kind::Bool: out += v.as_bool() ? "true" : "false"; return true;

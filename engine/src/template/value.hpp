@@ -22,6 +22,7 @@ using Array = std::vector<Value>;
 
 class Object {
  public:
+  friend struct ValueReaper;
   [[nodiscard]] const Value* find(std::string_view key) const;
   Value* find(std::string_view key);
   void set(const std::string& key, Value v);
@@ -40,10 +41,18 @@ class Object {
 struct Callable {
   std::string name;
   std::function<Value(Evaluator&, CallArgs&)> fn;
+  // Values `fn` keeps alive (bound receiver, macro closure): followed by the cycle check.
+  std::vector<Value> refs;
 };
+
+// Values nested deeper than this (only reachable through namespace/list mutation, or a
+// container holding itself) are refused by repr, comparison and tojson instead of
+// overflowing the stack.
+inline constexpr int kMaxValueDepth = 200;
 
 class Value {
  public:
+  friend struct ValueReaper;
   enum class Kind { Undefined, None, Bool, Int, Float, String, List, Dict, Namespace, Callable };
 
   Value() = default;  // undefined
@@ -65,7 +74,7 @@ class Value {
   static Value object();
   static Value object(Object o);
   static Value namespace_object();
-  static Value callable(std::string name, std::function<Value(Evaluator&, CallArgs&)> fn);
+  static Value callable(std::string name, std::function<Value(Evaluator&, CallArgs&)> fn, std::vector<Value> refs = {});
 
   [[nodiscard]] Kind kind() const { return kind_; }
   [[nodiscard]] bool is_undefined() const { return kind_ == Kind::Undefined; }
@@ -90,6 +99,8 @@ class Value {
   [[nodiscard]] Array& arr() const { return *static_cast<Array*>(p_.get()); }
   [[nodiscard]] Object& obj() const { return *static_cast<Object*>(p_.get()); }
   [[nodiscard]] const Callable& fn() const { return *static_cast<const Callable*>(p_.get()); }
+  // The shared payload's address: Python's `is` for containers.
+  [[nodiscard]] const void* identity() const { return p_.get(); }
   // For undefined values: the expression that produced it, for "'x' is undefined" messages.
   [[nodiscard]] std::string_view hint() const {
     return kind_ == Kind::Undefined && p_ ? std::string_view(str()) : std::string_view();
@@ -97,9 +108,9 @@ class Value {
 
   [[nodiscard]] bool truthy() const;
   // Python str(): what `{{ x }}` prints.
-  [[nodiscard]] std::string to_str() const;
+  [[nodiscard]] std::string to_str(int depth = 0) const;
   // Python repr(), used for containers printed with str().
-  [[nodiscard]] std::string repr() const;
+  [[nodiscard]] std::string repr(int depth = 0) const;
   [[nodiscard]] std::string type_name() const;
 
  private:
@@ -115,10 +126,10 @@ class Value {
 };
 
 // Python ==, with 1 == 1.0 == True and deep comparison of containers.
-bool values_equal(const Value& a, const Value& b);
+bool values_equal(const Value& a, const Value& b, int depth = 0);
 // Python <; throws TemplateError-compatible std::runtime_error text via the evaluator.
 // Returns -1/0/1; sets `ok` false when the types are not orderable.
-int values_compare(const Value& a, const Value& b, bool& ok);
+int values_compare(const Value& a, const Value& b, bool& ok, int depth = 0);
 
 std::string format_python_float(double d);
 std::string python_string_repr(std::string_view s);
@@ -128,6 +139,8 @@ std::string html_escape(std::string_view s);
 // UTF-8 helpers: Python strings index by code point.
 std::vector<std::string_view> utf8_chars(std::string_view s);
 size_t utf8_length(std::string_view s);
+// The code point at index `i` (empty when out of range), found without materialising the rest.
+std::string_view utf8_char_at(std::string_view s, size_t i);
 
 struct JsonDumpOptions {
   int indent = -1;  // -1: no newlines
@@ -135,6 +148,7 @@ struct JsonDumpOptions {
   bool sort_keys = false;
   std::string item_sep = ", ";
   std::string key_sep = ": ";
+  size_t max_bytes = SIZE_MAX;  // json_dumps fails once the output grows past this
 };
 // Python json.dumps; returns false when a value is not serializable (undefined, callable).
 bool json_dumps(const Value& v, const JsonDumpOptions& opt, std::string& out, int depth = 0);

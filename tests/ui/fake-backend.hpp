@@ -1,0 +1,71 @@
+#pragma once
+// A scripted ChatBackend for UI tests: fixed tokens at a fixed pace, scripted failures.
+#include "moe/ui/chat-backend.hpp"
+
+#include <QString>
+#include <QStringList>
+#include <QThread>
+
+#include <atomic>
+#include <stdexcept>
+
+class ScriptedBackend : public moe::ui::ChatBackend {
+ public:
+  QStringList tokens{QStringLiteral("Hello"), QStringLiteral(", "), QStringLiteral("world"), QStringLiteral("!")};
+  int tokenDelayMs = 5;
+  int loadSteps = 4;
+  int loadStepDelayMs = 5;
+  QString loadError;      // when set, load() throws it
+  QString generateError;  // when set, generate() throws it after the first token
+  std::atomic<int> generateCalls{0};
+  moe::ui::ChatRequest lastRequest;
+
+  moe::ui::ModelSummary load(const moe::ui::LoadRequest& request, const ProgressFn& progress) override {
+    for (int i = 0; i <= loadSteps; ++i) {
+      if (progress && !progress(static_cast<float>(i) / static_cast<float>(loadSteps)))
+        throw std::runtime_error("load cancelled");
+      QThread::msleep(static_cast<unsigned long>(loadStepDelayMs));
+    }
+    if (!loadError.isEmpty()) throw std::runtime_error(loadError.toStdString());
+    moe::ui::ModelSummary m;
+    m.path = request.path;
+    m.name = QStringLiteral("scripted");
+    m.architecture = QStringLiteral("qwen2moe");
+    m.nLayer = 2;
+    m.nExpert = 4;
+    m.nExpertUsed = 2;
+    return m;
+  }
+
+  moe::ui::ReplyStatsValue generate(const moe::ui::ChatRequest& request, const TokenFn& onToken) override {
+    ++generateCalls;
+    lastRequest = request;
+    cancelled_ = false;
+    moe::ui::ReplyStatsValue s;
+    s.promptTokens = 7;
+    s.promptTokS = 100.0;
+    s.ttftMs = tokenDelayMs;
+    s.stopReason = QStringLiteral("eos");
+    for (const QString& t : tokens) {
+      QThread::msleep(static_cast<unsigned long>(tokenDelayMs));
+      if (cancelled_) {
+        s.stopReason = QStringLiteral("cancelled");
+        break;
+      }
+      const QByteArray utf8 = t.toUtf8();
+      ++s.generatedTokens;
+      if (!onToken(std::string_view(utf8.constData(), static_cast<size_t>(utf8.size())))) {
+        s.stopReason = QStringLiteral("cancelled");
+        break;
+      }
+      if (!generateError.isEmpty()) throw std::runtime_error(generateError.toStdString());
+    }
+    s.decodeTokS = tokenDelayMs > 0 ? 1000.0 / tokenDelayMs : 0.0;
+    return s;
+  }
+
+  void cancel() noexcept override { cancelled_ = true; }
+
+ private:
+  std::atomic<bool> cancelled_{false};
+};

@@ -1,0 +1,125 @@
+// Conversations survive save/restore; a damaged file is kept aside and reported, the rest loads.
+#include "moe/ui/conversation-list-model.hpp"
+#include "moe/ui/conversation-store.hpp"
+
+#include <QDir>
+#include <QFile>
+#include <QTemporaryDir>
+#include <QtTest>
+
+using namespace moe::ui;
+
+namespace {
+Conversation sample(const QString& title) {
+  SamplingSettings s;
+  s.temperature = 0.2;
+  s.topK = 7;
+  s.seed = 18446744073709551557ULL;  // needs all 64 bits
+  Conversation c = Conversation::create(title, s);
+  c.systemPrompt = QStringLiteral("Be brief.");
+  c.messages.push_back({QStringLiteral("user"), QStringLiteral("What is an expert? ünïcödé"), {}, {}});
+  Message a{QStringLiteral("assistant"), QStringLiteral("A small FFN.\n```cpp\nint x;\n```"), {}, {}};
+  a.stats = {12, 4, 300.5, 25.25, 80.0, QStringLiteral("eos")};
+  c.messages.push_back(a);
+  return c;
+}
+}  // namespace
+
+class TestConversationStore : public QObject {
+  Q_OBJECT
+ private Q_SLOTS:
+  void roundTrip() {
+    QTemporaryDir dir;
+    ConversationStore store(dir.path());
+    const Conversation c = sample(QStringLiteral("Experts"));
+    QString err;
+    QVERIFY2(store.save(c, &err), qPrintable(err));
+    const auto r = store.loadAll();
+    QVERIFY(r.problems.isEmpty());
+    QCOMPARE(r.conversations.size(), 1);
+    const Conversation& d = r.conversations.first();
+    QCOMPARE(d.id, c.id);
+    QCOMPARE(d.title, c.title);
+    QCOMPARE(d.systemPrompt, c.systemPrompt);
+    QVERIFY(d.sampling == c.sampling);
+    QCOMPARE(d.messages.size(), 2);
+    QCOMPARE(d.messages[0].content, c.messages[0].content);
+    QCOMPARE(d.messages[1].content, c.messages[1].content);
+    QCOMPARE(d.messages[1].stats.decodeTokS, 25.25);
+    QCOMPARE(d.messages[1].stats.stopReason, QStringLiteral("eos"));
+    QCOMPARE(d.created, c.created);
+  }
+
+  void corruptedFileIsKeptAndReported_data() {
+    QTest::addColumn<QByteArray>("damage");
+    QTest::newRow("truncated") << QByteArrayLiteral("{\"id\": \"x\", \"messages\": [");
+    QTest::newRow("not json") << QByteArrayLiteral("\x00\x01garbage");
+    QTest::newRow("wrong shape") << QByteArrayLiteral("[1, 2, 3]");
+    QTest::newRow("bad role") << QByteArrayLiteral("{\"id\":\"x\",\"messages\":[{\"role\":\"robot\",\"content\":\"\"}]}");
+  }
+  void corruptedFileIsKeptAndReported() {
+    QFETCH(QByteArray, damage);
+    QTemporaryDir dir;
+    ConversationStore store(dir.path());
+    const Conversation good1 = sample(QStringLiteral("one"));
+    const Conversation good2 = sample(QStringLiteral("two"));
+    QVERIFY(store.save(good1));
+    QVERIFY(store.save(good2));
+    QFile bad(dir.filePath(QStringLiteral("broken.json")));
+    QVERIFY(bad.open(QIODevice::WriteOnly));
+    bad.write(damage);
+    bad.close();
+
+    ConversationListModel model{ConversationStore(dir.path())};
+    const auto r = model.reload();
+    QCOMPARE(model.rowCount(), 2);  // the intact ones still load
+    QCOMPARE(r.problems.size(), 1);
+    QVERIFY(r.problems.first().contains(QStringLiteral("broken.json")));
+    QCOMPARE(r.backups.size(), 1);
+    QVERIFY(QFile::exists(r.backups.first()));
+    QVERIFY(r.backups.first().contains(QStringLiteral(".corrupt-")));
+    QFile kept(r.backups.first());
+    QVERIFY(kept.open(QIODevice::ReadOnly));
+    QCOMPARE(kept.readAll(), damage);  // the user's bytes are kept as they were
+    QVERIFY(!QFile::exists(dir.filePath(QStringLiteral("broken.json"))));
+    QVERIFY(model.reload().problems.isEmpty());  // reported once, not at every start
+  }
+
+  void listModelSavesEveryChange() {
+    QTemporaryDir dir;
+    ConversationListModel model{ConversationStore(dir.path())};
+    const QString a = model.add(sample(QStringLiteral("a")));
+    const QString b = model.add(sample(QStringLiteral("b")));
+    QCOMPARE(model.data(model.index(0), Qt::DisplayRole).toString(), QStringLiteral("b"));
+    QVERIFY(model.rename(a, QStringLiteral("renamed")));
+    Conversation ca = *model.find(a);
+    ca.messages.push_back({QStringLiteral("user"), QStringLiteral("more"), {}, {}});
+    QVERIFY(model.update(ca));
+    QCOMPARE(model.rowOf(a), 0);  // touched conversations move to the top
+    QVERIFY(model.remove(b));
+
+    ConversationListModel again{ConversationStore(dir.path())};
+    again.reload();
+    QCOMPARE(again.rowCount(), 1);
+    QCOMPARE(again.find(a)->title, QStringLiteral("renamed"));
+    QCOMPARE(again.find(a)->messages.size(), 3);
+    QVERIFY(again.data(again.index(0), ConversationListModel::SearchTextRole).toString().contains(QStringLiteral("more")));
+  }
+
+  void exportsMarkdown() {
+    QTemporaryDir dir;
+    const Conversation c = sample(QStringLiteral("Export me"));
+    const QString path = dir.filePath(QStringLiteral("out.md"));
+    QVERIFY(ConversationStore::exportMarkdown(c, path));
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QString md = QString::fromUtf8(f.readAll());
+    QVERIFY(md.startsWith(QStringLiteral("# Export me")));
+    QVERIFY(md.contains(QStringLiteral("## You")));
+    QVERIFY(md.contains(QStringLiteral("```cpp\nint x;\n```")));
+    QVERIFY(md.contains(QStringLiteral("stop: eos")));
+  }
+};
+
+QTEST_GUILESS_MAIN(TestConversationStore)
+#include "test-ui-conversation-store.moc"

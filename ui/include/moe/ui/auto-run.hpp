@@ -1,0 +1,44 @@
+#pragma once
+// Drives the window without a user for `moescope --screenshot` and `--selftest`: load the
+// model, send one prompt, wait for the reply and for every panel that has a data source to
+// show data, optionally save a grab of the window, then report success or the reason.
+#include "moe/ui/chat-types.hpp"
+
+#include <QObject>
+#include <QString>
+#include <QTimer>
+
+namespace moe::ui {
+
+class MainWindow;
+
+class AutoRun : public QObject {
+  Q_OBJECT
+ public:
+  struct Options {
+    QString modelPath;
+    QString prompt = QStringLiteral("Explain in two sentences what a mixture-of-experts model is.");
+    QString screenshotPath;  // empty = self-test only
+    int maxTokens = 48;
+    int timeoutMs = 120000;
+  };
+  AutoRun(MainWindow* window, Options options, QObject* parent = nullptr);
+  void start();
+  // Panels that have a data source but no data yet (empty when all are populated).
+  QStringList panelsWaiting() const;
+
+ Q_SIGNALS:
+  void finished(int exitCode, const QString& message);
+
+ private:
+  void fail(const QString& why);
+  void checkPanels();
+  MainWindow* window_;
+  Options options_;
+  QTimer timeout_;
+  QTimer poll_;
+  bool done_ = false;
+  int polls_ = 0;
+};
+
+}  // namespace moe::ui

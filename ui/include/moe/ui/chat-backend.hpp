@@ -1,0 +1,36 @@
+#pragma once
+// What the worker needs from an inference engine. The app uses EngineBackend (moe::Session);
+// tests substitute a scripted backend so the threading and UI can be tested without a model.
+// Every method except cancel() runs on the worker thread.
+#include "moe/ui/chat-types.hpp"
+
+#include <functional>
+#include <memory>
+#include <string_view>
+
+namespace moe::ui {
+
+class TelemetryFeed;
+
+class ChatBackend {
+ public:
+  virtual ~ChatBackend() = default;
+  using ProgressFn = std::function<bool(float fraction)>;  // false = cancel the load
+  using TokenFn = std::function<bool(std::string_view utf8)>;  // false = stop generating
+
+  // Loads a model; throws std::exception whose what() is a message fit for the user.
+  virtual ModelSummary load(const LoadRequest& request, const ProgressFn& progress) = 0;
+  // Generates one reply to the whole conversation in `request`; throws on engine errors.
+  virtual ReplyStatsValue generate(const ChatRequest& request, const TokenFn& onToken) = 0;
+  // Thread-safe, callable from any thread: the running generate() returns within one token.
+  virtual void cancel() noexcept = 0;
+  // Where the backend may push engine telemetry records (kept alive by the owner).
+  virtual void setTelemetry(TelemetryFeed* feed) { (void)feed; }
+};
+
+using BackendFactory = std::function<std::unique_ptr<ChatBackend>()>;
+
+// The real engine behind moe/engine.hpp.
+std::unique_ptr<ChatBackend> makeEngineBackend();
+
+}  // namespace moe::ui

@@ -1,0 +1,36 @@
+#pragma once
+// Conversations on disk: one JSON file per conversation under a folder (by default
+// AppDataLocation/conversations), written with QSaveFile so a crash never leaves half a file.
+// A file that does not parse is renamed to <name>.corrupt-<timestamp> (kept for the user) and
+// reported; the other conversations still load.
+#include "moe/ui/conversation.hpp"
+
+#include <QList>
+#include <QString>
+#include <QStringList>
+
+namespace moe::ui {
+
+class ConversationStore {
+ public:
+  explicit ConversationStore(QString dir = defaultDir());
+  static QString defaultDir();
+  const QString& dir() const { return dir_; }
+
+  struct LoadResult {
+    QList<Conversation> conversations;  // newest first
+    QStringList problems;               // one line per damaged file, fit for the user
+    QStringList backups;                // paths of the .corrupt-* copies made
+  };
+  LoadResult loadAll() const;
+  bool save(const Conversation& c, QString* error = nullptr) const;
+  bool remove(const QString& id) const;
+  QString pathFor(const QString& id) const;
+
+  static bool exportMarkdown(const Conversation& c, const QString& path, QString* error = nullptr);
+
+ private:
+  QString dir_;
+};
+
+}  // namespace moe::ui

@@ -1,0 +1,43 @@
+#pragma once
+// One conversation: its messages (with the stats of each reply), system prompt and sampling.
+// Stored as one JSON document per conversation so a damaged file costs only that one.
+#include "moe/ui/chat-types.hpp"
+
+#include <QDateTime>
+#include <QJsonObject>
+#include <QList>
+#include <QString>
+
+#include <optional>
+
+namespace moe::ui {
+
+struct Message {
+  QString role;  // "user" or "assistant"
+  QString content;
+  ReplyStatsValue stats;  // assistant replies only (invalid() while streaming / for users)
+  QString error;          // the engine's message when the reply failed
+};
+
+struct Conversation {
+  QString id;  // file name stem, stable across renames
+  QString title;
+  QString systemPrompt;
+  SamplingSettings sampling;
+  QList<Message> messages;
+  QDateTime created;
+  QDateTime updated;
+
+  static Conversation create(const QString& title, const SamplingSettings& sampling);
+  // The turns to send to the engine: system prompt, then every message with content.
+  QList<ChatTurn> turns() const;
+  QString toMarkdown() const;
+  QJsonObject toJson() const;
+  // Returns nullopt (and sets *error) when required fields are missing or mistyped.
+  static std::optional<Conversation> fromJson(const QJsonObject& o, QString* error);
+};
+
+QJsonObject samplingToJson(const SamplingSettings& s);
+SamplingSettings samplingFromJson(const QJsonObject& o, const SamplingSettings& fallback);
+
+}  // namespace moe::ui

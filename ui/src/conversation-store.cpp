@@ -1,0 +1,94 @@
+#include "moe/ui/conversation-store.hpp"
+
+#include <QDateTime>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonDocument>
+#include <QSaveFile>
+#include <QStandardPaths>
+
+#include <algorithm>
+
+namespace moe::ui {
+
+ConversationStore::ConversationStore(QString dir) : dir_(std::move(dir)) {}
+
+QString ConversationStore::defaultDir() {
+  return QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QStringLiteral("/conversations");
+}
+
+QString ConversationStore::pathFor(const QString& id) const { return dir_ + QLatin1Char('/') + id + QStringLiteral(".json"); }
+
+ConversationStore::LoadResult ConversationStore::loadAll() const {
+  LoadResult r;
+  QDir d(dir_);
+  const QStringList files = d.entryList({QStringLiteral("*.json")}, QDir::Files, QDir::Name);
+  for (const QString& name : files) {
+    const QString path = d.filePath(name);
+    QFile f(path);
+    QString why;
+    std::optional<Conversation> c;
+    if (!f.open(QIODevice::ReadOnly)) {
+      why = f.errorString();
+    } else {
+      QJsonParseError err{};
+      const QJsonDocument doc = QJsonDocument::fromJson(f.readAll(), &err);
+      f.close();
+      if (err.error != QJsonParseError::NoError) why = QStringLiteral("%1 at byte %2").arg(err.errorString()).arg(err.offset);
+      else if (!doc.isObject()) why = QStringLiteral("not a JSON object");
+      else c = Conversation::fromJson(doc.object(), &why);
+    }
+    if (c) {
+      r.conversations.push_back(*c);
+      continue;
+    }
+    // Move the damaged file aside so it is kept for the user but not re-reported every start.
+    const QString backup = path + QStringLiteral(".corrupt-") +
+                           QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyyMMdd-HHmmss"));
+    const bool moved = QFile::rename(path, backup);
+    if (moved) r.backups.push_back(backup);
+    r.problems.push_back(QStringLiteral("%1: %2 (%3)")
+                             .arg(name, why, moved ? QStringLiteral("kept as %1").arg(QFileInfo(backup).fileName())
+                                                   : QStringLiteral("could not make a backup copy")));
+  }
+  std::stable_sort(r.conversations.begin(), r.conversations.end(),
+                   [](const Conversation& a, const Conversation& b) { return a.updated > b.updated; });
+  return r;
+}
+
+bool ConversationStore::save(const Conversation& c, QString* error) const {
+  if (!QDir().mkpath(dir_)) {
+    if (error) *error = QStringLiteral("cannot create %1").arg(dir_);
+    return false;
+  }
+  QSaveFile f(pathFor(c.id));
+  if (!f.open(QIODevice::WriteOnly)) {
+    if (error) *error = f.errorString();
+    return false;
+  }
+  f.write(QJsonDocument(c.toJson()).toJson(QJsonDocument::Indented));
+  if (!f.commit()) {
+    if (error) *error = f.errorString();
+    return false;
+  }
+  return true;
+}
+
+bool ConversationStore::remove(const QString& id) const { return QFile::remove(pathFor(id)); }
+
+bool ConversationStore::exportMarkdown(const Conversation& c, const QString& path, QString* error) {
+  QSaveFile f(path);
+  if (!f.open(QIODevice::WriteOnly | QIODevice::Text)) {
+    if (error) *error = f.errorString();
+    return false;
+  }
+  f.write(c.toMarkdown().toUtf8());
+  if (!f.commit()) {
+    if (error) *error = f.errorString();
+    return false;
+  }
+  return true;
+}
+
+}  // namespace moe::ui

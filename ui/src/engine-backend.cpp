@@ -1,0 +1,100 @@
+// ChatBackend over the engine's public API (moe/engine.hpp).
+#include "moe/engine.hpp"
+#include "moe/errors.hpp"
+
+#include "moe/ui/chat-backend.hpp"
+
+
+#include <mutex>
+
+namespace moe::ui {
+namespace {
+
+KvType kvTypeFromName(const QString& name) {
+  if (name.compare(QLatin1String("f32"), Qt::CaseInsensitive) == 0) return KvType::F32;
+  if (name.compare(QLatin1String("q8_0"), Qt::CaseInsensitive) == 0) return KvType::Q8_0;
+  return KvType::F16;
+}
+
+ModelSummary summarize(const ModelInfo& info) {
+  ModelSummary m;
+  m.path = QString::fromStdString(info.path);
+  m.name = QString::fromStdString(info.name);
+  m.architecture = QString::fromStdString(info.architecture);
+  m.nLayer = info.n_layer;
+  m.nEmbd = info.n_embd;
+  m.nHead = info.n_head;
+  m.nHeadKv = info.n_head_kv;
+  m.nVocab = info.n_vocab;
+  m.nCtxTrain = info.n_ctx_train;
+  m.nExpert = info.n_expert;
+  m.nExpertUsed = info.n_expert_used;
+  m.paramsTotal = info.params_total;
+  m.paramsActive = info.params_active;
+  m.fileBytes = info.file_bytes;
+  m.hasChatTemplate = info.has_chat_template;
+  return m;
+}
+
+class EngineBackend final : public ChatBackend {
+ public:
+  ModelSummary load(const LoadRequest& request, const ProgressFn& progress) override {
+    LoadOptions opts;
+    opts.n_threads = request.threads;
+    const std::filesystem::path path(request.path.toStdString());
+    auto model = load_model(path, opts, progress);
+    SessionOptions sopts;
+    sopts.n_ctx = request.contextSize;
+    sopts.kv_type = kvTypeFromName(request.kvType);
+    auto session = create_session(model, sopts);
+    {
+      std::lock_guard lock(mutex_);
+      session_ = std::move(session);
+      model_ = std::move(model);
+    }
+    return summarize(model_info(*model_));
+  }
+
+  ReplyStatsValue generate(const ChatRequest& request, const TokenFn& onToken) override {
+    if (!session_) throw ConfigError("no model is loaded");
+    GenerateRequest g;
+    for (const ChatTurn& t : request.messages)
+      g.messages.push_back({t.role.toStdString(), t.content.toStdString()});
+    g.max_tokens = request.sampling.maxTokens;
+    g.sampling.temperature = static_cast<float>(request.sampling.temperature);
+    g.sampling.top_k = request.sampling.topK;
+    g.sampling.top_p = static_cast<float>(request.sampling.topP);
+    g.sampling.min_p = static_cast<float>(request.sampling.minP);
+    g.sampling.repeat_penalty = static_cast<float>(request.sampling.repeatPenalty);
+    g.sampling.seed = request.sampling.seed;
+    // Each request carries the whole conversation, so the session starts from an empty KV cache.
+    session_->reset();
+    const ReplyStats s = session_->generate(g, [&](const TokenEvent& ev) { return onToken(ev.text); });
+    ReplyStatsValue v;
+    v.promptTokens = s.prompt_tokens;
+    v.generatedTokens = s.generated_tokens;
+    v.promptTokS = s.prompt_tok_s;
+    v.decodeTokS = s.decode_tok_s;
+    v.ttftMs = s.time_to_first_token_ms;
+    v.stopReason = QString::fromLatin1(stop_reason_name(s.stop_reason).data(),
+                                       static_cast<qsizetype>(stop_reason_name(s.stop_reason).size()));
+    return v;
+  }
+
+  void cancel() noexcept override {
+    std::lock_guard lock(mutex_);
+    if (session_) session_->cancel();
+  }
+
+ private:
+  // Guards the session pointer against cancel() from the GUI thread while load() swaps it.
+  std::mutex mutex_;
+  std::shared_ptr<const Model> model_;
+  std::unique_ptr<Session> session_;
+};
+
+}  // namespace
+
+std::unique_ptr<ChatBackend> makeEngineBackend() { return std::make_unique<EngineBackend>(); }
+
+}  // namespace moe::ui

@@ -1,0 +1,138 @@
+#include "moe/ui/telemetry-hub.hpp"
+#include "moe/ui/telemetry-panels.hpp"
+#include "moe/ui/theme.hpp"
+
+#include "qcustomplot-include.hpp"
+
+#include <QTextStream>
+
+namespace moe::ui {
+
+RoutingPanel::RoutingPanel(const TelemetryHub* hub, QWidget* parent) : PlotPanel(tr("Expert routing"), parent), hub_(hub) {
+  QCustomPlot* p = plot();
+  map_ = new QCPColorMap(p->xAxis, p->yAxis);
+  scale_ = new QCPColorScale(p);
+  p->plotLayout()->addElement(0, 1, scale_);
+  scale_->setType(QCPAxis::atRight);
+  scale_->axis()->setLabel(tr("selections"));
+  map_->setColorScale(scale_);
+  map_->setGradient(QCPColorGradient::gpThermal);
+  map_->setInterpolate(false);
+  p->xAxis->setLabel(tr("expert"));
+  p->yAxis->setLabel(tr("layer"));
+  p->yAxis->setRangeReversed(true);  // layer 0 at the top, like the model's block order
+  useIntegerTicks(p->xAxis);
+  useIntegerTicks(p->yAxis);
+  auto* group = new QCPMarginGroup(p);
+  p->axisRect()->setMarginGroup(QCP::msBottom | QCP::msTop, group);
+  scale_->setMarginGroup(QCP::msBottom | QCP::msTop, group);
+  applyTheme();
+}
+
+bool RoutingPanel::hasData() const { return hub_->routing().totalSamples() > 0; }
+
+void RoutingPanel::refresh() {
+  const RoutingAggregator& r = hub_->routing();
+  QCustomPlot* p = plot();
+  scale_->axis()->setBasePen(QPen(themeColors().mutedText));
+  scale_->axis()->setTickLabelColor(themeColors().text);
+  scale_->axis()->setLabelColor(themeColors().text);
+  if (!hasData()) {
+    setPlaceholder(tr("No routing data yet.\n\nThis heatmap (layers × experts, selections over the last %1 tokens) "
+                      "fills as soon as the engine reports its router decisions.").arg(r.window()));
+    map_->data()->clear();
+    p->replot(QCustomPlot::rpQueuedReplot);
+    return;
+  }
+  setPlaceholder({});
+  const int nl = r.layers(), ne = r.experts();
+  map_->data()->setSize(ne, nl);
+  map_->data()->setRange(QCPRange(0, ne - 1), QCPRange(0, nl - 1));
+  for (int l = 0; l < nl; ++l)
+    for (int e = 0; e < ne; ++e) map_->data()->setCell(e, l, r.count(l, e));
+  map_->rescaleDataRange(true);
+  p->xAxis->setRange(-0.5, ne - 0.5);
+  p->yAxis->setRange(-0.5, nl - 0.5);
+  scale_->axis()->setLabel(tr("selections in last %1 tokens").arg(r.window()));
+  p->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void RoutingPanel::writeCsv(QTextStream& out) const {
+  const RoutingAggregator& r = hub_->routing();
+  out << "layer,expert,selections,weight_sum\n";
+  for (int l = 0; l < r.layers(); ++l)
+    for (int e = 0; e < r.experts(); ++e) out << l << ',' << e << ',' << r.count(l, e) << ',' << r.weightSum(l, e) << '\n';
+}
+
+CachePanel::CachePanel(const TelemetryHub* hub, QWidget* parent) : PlotPanel(tr("Expert cache"), parent), hub_(hub) {
+  QCustomPlot* p = plot();
+  hitRate_ = p->addGraph();
+  hitRate_->setName(tr("hit rate"));
+  hitRate_->setPen(QPen(QColor(0x2e, 0x9e, 0x6a), 2));
+  p->xAxis->setLabel(tr("token position"));
+  p->yAxis->setLabel(tr("hit rate"));
+  p->yAxis->setRange(0, 1.05);
+  residencyRect_ = new QCPAxisRect(p);
+  p->plotLayout()->addElement(1, 0, residencyRect_);
+  residency_ = new QCPColorMap(residencyRect_->axis(QCPAxis::atBottom), residencyRect_->axis(QCPAxis::atLeft));
+  QCPColorGradient g;
+  g.setColorStopAt(0, QColor(0x80, 0x80, 0x80, 60));
+  g.setColorStopAt(1, QColor(0x2e, 0x9e, 0x6a));
+  g.setLevelCount(2);
+  residency_->setGradient(g);
+  residency_->setDataRange(QCPRange(0, 1));
+  residency_->setInterpolate(false);
+  residencyRect_->axis(QCPAxis::atBottom)->setLabel(tr("expert (green = resident)"));
+  residencyRect_->axis(QCPAxis::atLeft)->setLabel(tr("layer"));
+  residencyRect_->axis(QCPAxis::atLeft)->setRangeReversed(true);
+  useIntegerTicks(p->xAxis);
+  useIntegerTicks(residencyRect_->axis(QCPAxis::atBottom));
+  useIntegerTicks(residencyRect_->axis(QCPAxis::atLeft));
+  p->yAxis->ticker()->setTickCount(3);
+  auto* group = new QCPMarginGroup(p);
+  p->axisRect()->setMarginGroup(QCP::msLeft | QCP::msRight, group);
+  residencyRect_->setMarginGroup(QCP::msLeft | QCP::msRight, group);
+  applyTheme();
+}
+
+bool CachePanel::hasData() const { return !hub_->cache().series().empty(); }
+
+void CachePanel::refresh() {
+  const CacheAggregator& c = hub_->cache();
+  QCustomPlot* p = plot();
+  if (!hasData()) {
+    setPlaceholder(tr("No expert-cache data yet.\n\nHit rate per token and which experts are resident appear "
+                      "once the engine's expert cache reports its lookups."));
+    hitRate_->data()->clear();
+    residency_->data()->clear();
+    p->replot(QCustomPlot::rpQueuedReplot);
+    return;
+  }
+  setPlaceholder({});
+  setNote(tr("Overall hit rate %1% (%2 hits, %3 misses)")
+              .arg(100.0 * c.overallHitRate(), 0, 'f', 1)
+              .arg(c.hits())
+              .arg(c.misses()));
+  QVector<double> x, y;
+  for (const auto& pt : c.series()) {
+    x << pt.position;
+    y << pt.hitRate;
+  }
+  hitRate_->setData(x, y, true);
+  p->xAxis->setRange(x.front(), std::max(x.back(), x.front() + 1));
+  const int nl = c.layers(), ne = c.experts();
+  residency_->data()->setSize(ne, nl);
+  residency_->data()->setRange(QCPRange(0, ne - 1), QCPRange(0, nl - 1));
+  for (int l = 0; l < nl; ++l)
+    for (int e = 0; e < ne; ++e) residency_->data()->setCell(e, l, c.resident(l, e) ? 1.0 : 0.0);
+  residencyRect_->axis(QCPAxis::atBottom)->setRange(-0.5, ne - 0.5);
+  residencyRect_->axis(QCPAxis::atLeft)->setRange(-0.5, nl - 0.5);
+  p->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void CachePanel::writeCsv(QTextStream& out) const {
+  out << "position,hit_rate,lookups\n";
+  for (const auto& pt : hub_->cache().series()) out << pt.position << ',' << pt.hitRate << ',' << pt.lookups << '\n';
+}
+
+}  // namespace moe::ui
