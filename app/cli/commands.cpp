@@ -15,6 +15,8 @@ int cmd_perplexity(int argc, char** argv);
 int cmd_chat(int argc, char** argv);
 int cmd_bench(int argc, char** argv);
 int cmd_quantize(int argc, char** argv);
+int cmd_trace(int argc, char** argv);
+int cmd_cache_sim(int argc, char** argv);
 
 namespace moe::cli {
 
@@ -32,6 +34,8 @@ std::span<const Command> commands() {
       Command{"chat", "[MODEL]", "interactive chat on the terminal (stdin lines)", &cmd_chat},
       Command{"bench", "MODEL [-p 512] [-n 128] [-t N] [-r REPS] [--json]", "prefill and decode speed, peak RSS", &cmd_bench},
       Command{"quantize", "IN.gguf OUT.gguf TYPE [-t THREADS]", "requantize a model (Q8_0, Q4_0, Q4_K_M, Q5_K_M, Q6_K, F16...) like llama-quantize", &cmd_quantize},
+      Command{"trace", "MODEL -p PROMPT [-n N] -o trace.json [--routing-csv FILE]", "generate with telemetry on; write a Chrome trace and the routing CSV", &cmd_trace},
+      Command{"cache-sim", "MODEL TEXTFILE [--budget-experts N | --budget-mib M] [--policy P] [--aware-margin X] [--prefetch on|off] [--json] [--sweep]", "expert-cache hit rate, prefetch accuracy, routing deviation and perplexity over a text", &cmd_cache_sim},
   };
   return table;
 }

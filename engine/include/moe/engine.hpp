@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "moe/expert-cache.hpp"
+
 namespace moe {
 
 class Model;    // immutable after load; shared read-only by sessions
@@ -45,10 +47,53 @@ const ModelInfo& model_info(const Model& model);
 // ---- sessions ----------------------------------------------------------------------------
 enum class KvType { F16, F32, Q8_0 };
 
+// Expert cache and routing of MoE models. The default is everything served from the mapping
+// with exact top-k routing; recommended_moe_options() gives the measured bounded setting.
+struct MoeOptions {
+  ExpertCacheConfig cache;    // budget, eviction policy, prefetch (unlimited by default)
+  // Memory-aware routing: an expert resident in the cache may replace a non-resident exact
+  // pick when its router probability is at least (1 - aware_margin) x that pick's. 0 = exact.
+  float aware_margin = 0.0f;
+  // Alternative variant (experimental, used only when aware_margin is 0): adds this to the
+  // probability of every resident expert before the top-k.
+  float aware_bonus = 0.0f;
+};
+
+// The measured default bounded configuration for a model: half the experts of every layer,
+// LFU-ageing eviction, memory-aware margin 0.5, prefetch off (README: expert cache). Dense
+// models get the unlimited default.
+MoeOptions recommended_moe_options(const ModelInfo& info);
+
 struct SessionOptions {
   int n_ctx = 0;  // 0 = the model's training context (capped to 4096 by default)
   KvType kv_type = KvType::F16;
   int n_batch = 512;  // most prompt tokens per forward pass (prefill is chunked by this)
+};  // expert cache and memory-aware routing: Session::set_moe_options()
+
+// Per-layer MoE counters since the session started or reset_moe_stats().
+struct MoeLayerStats {
+  ExpertCacheLayerStats cache;  // hits/misses/evictions/prefetch; unlimited: every acquire a hit
+  uint64_t routed = 0;          // (token, layer) routing decisions
+  uint64_t picks = 0;           // experts picked (routed * k)
+  uint64_t changed = 0;         // picks memory-aware routing changed from the exact top-k
+  double mass_exact = 0.0;      // router probability of the exact top-k, summed (aware mode only)
+  double mass_lost = 0.0;       // router probability given up by memory-aware picks, summed
+  uint64_t acquired = 0;        // experts acquired (per forward pass: the union of the batch)
+  uint64_t guesses = 0;         // experts prefetch predicted for this layer
+  uint64_t guess_hits = 0;      // ...that the router then used
+
+  double hit_rate() const noexcept;           // hits / (hits + misses); 1 when nothing acquired
+  double deviation() const noexcept;          // changed / picks
+  double mass_lost_mean() const noexcept;     // mass_lost / routed
+  double prefetch_accuracy() const noexcept;  // guess_hits / guesses (0 when none)
+};
+
+struct MoeStats {
+  std::vector<MoeLayerStats> layers;  // (n_layer)
+  MoeLayerStats total;
+  uint64_t pool_bytes = 0;    // expert pool allocated (0 without a budget)
+  uint64_t expert_bytes = 0;  // bytes of one expert (gate + up + down)
+  size_t pool_slots = 0;
 };
 
 struct SamplingParams {
@@ -127,6 +172,18 @@ class Session {
   // does not fit stops before generating anything).
   virtual ReplyStats generate_tokens(std::span<const int32_t> prompt, const GenerateRequest& request,
                                      const TokenCallback& on_token) = 0;
+
+  // ---- MoE: expert cache and routing -----------------------------------------------------
+  // Applies between replies (not during generate()). A new cache configuration waits for
+  // reads in flight and starts with an empty pool; margins apply from the next forward pass.
+  // Throws ConfigError for a budget below the experts one token uses, a margin outside
+  // [0, 1), a negative bonus, or a cache on a dense model.
+  virtual void set_moe_options(const MoeOptions& options) = 0;
+  virtual const MoeOptions& moe_options() const noexcept = 0;
+  virtual MoeStats moe_stats() const = 0;
+  virtual void reset_moe_stats() = 0;
+  // Bytes of the KV cache and the expert pool (telemetry, UI).
+  virtual uint64_t kv_bytes() const noexcept = 0;
 };
 
 // Tokenization with the model's vocabulary (special-token texts become control tokens when

@@ -87,6 +87,9 @@ class ExpertCache {
   // Fills resident[e] for one layer (memory-aware routing).
   void residency(int layer, uint8_t* resident) const noexcept;
 
+  // Most experts of one layer that can be pinned at once (callers acquire in chunks of this).
+  int max_pinned(int layer) const noexcept;
+
   size_t slot_count() const noexcept { return n_slots_; }
   uint64_t pool_bytes() const noexcept { return pool_bytes_; }   // allocated, never above the budget
   uint64_t expert_bytes() const noexcept { return expert_bytes_; }

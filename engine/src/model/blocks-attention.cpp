@@ -8,6 +8,7 @@
 #include "model/blocks.hpp"
 #include "model/matmul.hpp"
 #include "moe/kernels/dispatch.hpp"
+#include "moe/telemetry/hub.hpp"
 #include "session/kv-cache.hpp"
 
 namespace moe {
@@ -100,15 +101,22 @@ void attention_block(BlockCtx& c, const AttentionParams& p) {
   const int n = c.n_tok, E = hp.n_embd;
   const int qd = hp.q_dim(), kd = hp.k_dim(), vd = hp.v_dim(), od = hp.attn_out_dim();
   const int hd = hp.head_dim_k, hdv = hp.head_dim_v;
+  const auto layer = static_cast<uint16_t>(c.layer);
 
+  uint64_t t0 = tel::timestamp();
   rms_norm_rows(st.x.data(), lw.attn_norm, st.xn.data(), n, E, hp.rms_eps);
+  tel::end_span(tel::OpKind::norm, layer, t0);
+  t0 = tel::timestamp();
   const MatmulArgs qkv[3] = {
       {&lw.wq, st.xn.data(), E, st.q.data(), qd, n, lw.bq, st.xq_slice(0, n)},
       {&lw.wk, st.xn.data(), E, st.k.data(), kd, n, lw.bk, st.xq_slice(1, n)},
       {&lw.wv, st.xn.data(), E, st.v.data(), vd, n, lw.bv, st.xq_slice(2, n)},
   };
   matmul_multi(qkv);
-
+  tel::end_span(tel::OpKind::attention, layer, t0,
+                static_cast<uint64_t>(lw.wq.n_out) * lw.wq.row_bytes + static_cast<uint64_t>(lw.wk.n_out) * lw.wk.row_bytes +
+                    static_cast<uint64_t>(lw.wv.n_out) * lw.wv.row_bytes);
+  t0 = tel::timestamp();
   for (int t = 0; t < n; ++t) {
     float* q = st.q.data() + static_cast<size_t>(t) * static_cast<size_t>(qd);
     float* k = st.k.data() + static_cast<size_t>(t) * static_cast<size_t>(kd);
@@ -125,6 +133,8 @@ void attention_block(BlockCtx& c, const AttentionParams& p) {
     c.kv.store(c.layer, st.pos[static_cast<size_t>(t)], k, st.v.data() + static_cast<size_t>(t) * static_cast<size_t>(vd));
   }
 
+  tel::end_span(tel::OpKind::rope, layer, t0);
+  t0 = tel::timestamp();
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   if (c.kv.type() != KvType::Q8_0 && hd == hdv) {
     // HOT SPOT (prefill, long contexts): the SIMD kernel reads F32/F16 K/V in place with an
@@ -144,6 +154,7 @@ void attention_block(BlockCtx& c, const AttentionParams& p) {
 
   matmul({&lw.wo, st.attn.data(), od, st.ffn_out.data(), E, n, nullptr, st.xq.data()});
   for (size_t i = 0; i < static_cast<size_t>(n) * static_cast<size_t>(E); ++i) st.x[i] += st.ffn_out[i];
+  tel::end_span(tel::OpKind::attention, layer, t0, static_cast<uint64_t>(lw.wo.n_out) * lw.wo.row_bytes);
 }
 
 }  // namespace moe

@@ -1,4 +1,5 @@
 // Dense and MoE feed-forward blocks.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -7,6 +8,7 @@
 #include "model/matmul.hpp"
 #include "moe/expert-source.hpp"
 #include "moe/router.hpp"
+#include "moe/telemetry/hub.hpp"
 
 namespace moe {
 
@@ -40,8 +42,13 @@ void run_ffn(ForwardState& st, const FfnMats& m, const float* x, int n_tok, int 
 void dense_ffn_block(BlockCtx& c) {
   ForwardState& st = c.st;
   const int E = c.hp.n_embd;
+  const auto layer = static_cast<uint16_t>(c.layer);
+  uint64_t t0 = tel::timestamp();
   rms_norm_rows(st.x.data(), c.lw.ffn_norm, st.xn.data(), c.n_tok, E, c.hp.rms_eps);
+  tel::end_span(tel::OpKind::norm, layer, t0);
+  t0 = tel::timestamp();
   run_ffn(st, {&c.lw.ffn_gate, &c.lw.ffn_up, &c.lw.ffn_down}, st.xn.data(), c.n_tok, E, st.ffn_out.data());
+  tel::end_span(tel::OpKind::dense_ffn, layer, t0);
   for (size_t i = 0; i < static_cast<size_t>(c.n_tok) * static_cast<size_t>(E); ++i) st.x[i] += st.ffn_out[i];
 }
 
@@ -55,21 +62,21 @@ float shared_gate(const LayerWeights& lw, const float* x, size_t n) {
 
 // Decode (one token): all chosen experts (and the shared one) in two parallel regions,
 // gate+up of every expert, then every down projection. Sums in expert-id order, as the
-// grouped batch path does, so decode and prefill agree exactly.
-void moe_decode(BlockCtx& c, const MoeFfnParams& p) {
+// grouped batch path does, so decode and prefill agree exactly. views[i] is acquired expert
+// st.moe.used[i] (ascending ids).
+void moe_decode(BlockCtx& c, const MoeFfnParams& p, const ExpertView* views, int n_used) {
   const HParams& hp = c.hp;
   const LayerWeights& lw = c.lw;
   ForwardState& st = c.st;
-  const int E = hp.n_embd, X = hp.n_expert;
+  const int E = hp.n_embd;
   const auto nE = static_cast<size_t>(E), ffs = static_cast<size_t>(st.max_ff);
   ExpertView ev[kMaxSlots];
   float wts[kMaxSlots];
   int n_slots = 0;
-  for (int e = 0; e < X; ++e)
-    if (st.group_n[static_cast<size_t>(e)] > 0) {
-      ev[n_slots] = c.experts.expert(c.layer, e);
-      wts[n_slots++] = st.group_w[static_cast<size_t>(e) * static_cast<size_t>(st.n_batch)];
-    }
+  for (int i = 0; i < n_used; ++i) {
+    ev[n_slots] = views[i];
+    wts[n_slots++] = st.group_w[static_cast<size_t>(st.moe.used[static_cast<size_t>(i)]) * static_cast<size_t>(st.n_batch)];
+  }
   const int n_routed = n_slots;
   if (p.shared_expert) ev[n_slots++] = {lw.shexp_gate, lw.shexp_up, lw.shexp_down};
 
@@ -111,50 +118,81 @@ void moe_ffn_block(BlockCtx& c, const MoeFfnParams& p) {
   ForwardState& st = c.st;
   const int n = c.n_tok, E = hp.n_embd, X = hp.n_expert, K = hp.n_expert_used;
   const auto nE = static_cast<size_t>(E);
+  const auto layer = static_cast<uint16_t>(c.layer);
 
+  uint64_t t0 = tel::timestamp();
   rms_norm_rows(st.x.data(), lw.ffn_norm, st.xn.data(), n, E, hp.rms_eps);
-  matmul({&lw.router, st.xn.data(), E, st.router_logits.data(), X, n, nullptr, st.xq.data()});
+  tel::end_span(tel::OpKind::norm, layer, t0);
 
   // Route every token, then group tokens by expert so each expert's matrices are streamed once
   // per batch (prefill is a GEMM per expert; decode is the n == 1 case of the same code).
-  const RouterParams rp{X, K, p.renorm};
-  for (int e = 0; e < X; ++e) st.group_n[static_cast<size_t>(e)] = 0;
-  for (int t = 0; t < n; ++t) {
-    int32_t* ids = st.expert_ids.data() + static_cast<size_t>(t * K);
-    float* w = st.expert_w.data() + static_cast<size_t>(t * K);
-    route(rp, st.router_logits.data() + static_cast<size_t>(t * X), {st.router_probs.data()}, ids, w);
-    for (int j = 0; j < K; ++j) {
-      const auto e = static_cast<size_t>(ids[j]);
-      const auto slot = e * static_cast<size_t>(st.n_batch) + static_cast<size_t>(st.group_n[e]++);
-      st.group_tok[slot] = t;
-      st.group_w[slot] = w[j];
-    }
-  }
+  t0 = tel::timestamp();
+  matmul({&lw.router, st.xn.data(), E, st.router_logits.data(), X, n, nullptr, st.xq.data()});
+  const int n_used = route_layer(st, c.layer, n, {X, K, p.renorm, GateFn::softmax});
+  tel::end_span(tel::OpKind::router, layer, t0, static_cast<uint64_t>(X) * nE * sizeof(float),
+                2ull * static_cast<uint64_t>(n) * static_cast<uint64_t>(X) * nE);
 
-  if (n == 1 && K < kMaxSlots) return moe_decode(c, p);
+  // Acquire the experts the batch uses from the source (pinned in chunks when they exceed
+  // what the cache can pin at once), compute them, release them. While they compute, the
+  // next layer's experts are guessed and paged in.
+  const int chunk = c.experts.max_acquire(c.layer);
+  if (n == 1 && n_used < kMaxSlots && n_used <= chunk) {
+    const std::span<const int32_t> ids(st.moe.used.data(), static_cast<size_t>(n_used));
+    t0 = tel::timestamp();
+    c.experts.acquire(c.layer, ids, st.moe.views.data());
+    tel::end_span(tel::OpKind::page_in, layer, t0);
+    prefetch_next_layer(st, hp, c.layer, n);
+    t0 = tel::timestamp();
+    moe_decode(c, p, st.moe.views.data(), n_used);
+    uint64_t w_bytes = 0, flops = 0;
+    for (int i = 0; i < n_used; ++i) {
+      const ExpertView& ev = st.moe.views[static_cast<size_t>(i)];
+      w_bytes += static_cast<uint64_t>(ev.gate.n_out) * (ev.gate.row_bytes + ev.up.row_bytes) +
+                 static_cast<uint64_t>(ev.down.n_out) * ev.down.row_bytes;
+      flops += 6ull * static_cast<uint64_t>(ev.gate.n_out) * nE;
+    }
+    // One fused region runs the routed experts and the shared one: one span for both.
+    tel::end_span(tel::OpKind::expert_ffn, layer, t0, w_bytes, flops);
+    c.experts.release(c.layer, ids);
+    return;
+  }
 
   std::memset(st.moe_acc.data(), 0, static_cast<size_t>(n) * nE * sizeof(float));
-  for (int e = 0; e < X; ++e) {
-    const int cnt = st.group_n[static_cast<size_t>(e)];
-    if (cnt == 0) continue;
-    const int32_t* toks = st.group_tok.data() + static_cast<size_t>(e) * static_cast<size_t>(st.n_batch);
-    const float* wts = st.group_w.data() + static_cast<size_t>(e) * static_cast<size_t>(st.n_batch);
-    const float* in = st.xn.data();
-    if (n > 1) {
-      for (int j = 0; j < cnt; ++j)
-        std::memcpy(st.gathered.data() + static_cast<size_t>(j) * nE,
-                    st.xn.data() + static_cast<size_t>(toks[j]) * nE, nE * sizeof(float));
-      in = st.gathered.data();
+  for (int c0 = 0; c0 < n_used; c0 += chunk) {
+    const std::span<const int32_t> ids(st.moe.used.data() + c0, static_cast<size_t>(std::min(chunk, n_used - c0)));
+    t0 = tel::timestamp();
+    c.experts.acquire(c.layer, ids, st.moe.views.data());
+    tel::end_span(tel::OpKind::page_in, layer, t0);
+    if (c0 == 0) prefetch_next_layer(st, hp, c.layer, n);
+    for (size_t i = 0; i < ids.size(); ++i) {
+      const auto e = static_cast<size_t>(ids[i]);
+      const int cnt = st.group_n[e];
+      const int32_t* toks = st.group_tok.data() + e * static_cast<size_t>(st.n_batch);
+      const float* wts = st.group_w.data() + e * static_cast<size_t>(st.n_batch);
+      const ExpertView& ev = st.moe.views[i];
+      t0 = tel::timestamp();
+      const float* in = st.xn.data();
+      if (n > 1) {
+        for (int j = 0; j < cnt; ++j)
+          std::memcpy(st.gathered.data() + static_cast<size_t>(j) * nE,
+                      st.xn.data() + static_cast<size_t>(toks[j]) * nE, nE * sizeof(float));
+        in = st.gathered.data();
+      }
+      run_ffn(st, {&ev.gate, &ev.up, &ev.down}, in, cnt, E, st.ffn_out.data());
+      for (int j = 0; j < cnt; ++j) {
+        float* acc = st.moe_acc.data() + static_cast<size_t>(toks[j]) * nE;
+        const float* o = st.ffn_out.data() + static_cast<size_t>(j) * nE;
+        for (size_t q = 0; q < nE; ++q) acc[q] += wts[j] * o[q];
+      }
+      const uint64_t w_bytes = static_cast<uint64_t>(ev.gate.n_out) * (ev.gate.row_bytes + ev.up.row_bytes) +
+                               static_cast<uint64_t>(ev.down.n_out) * ev.down.row_bytes;
+      tel::end_span(tel::OpKind::expert_ffn, layer, t0, w_bytes,
+                    6ull * static_cast<uint64_t>(cnt) * static_cast<uint64_t>(ev.gate.n_out) * nE);
     }
-    const ExpertView ev = c.experts.expert(c.layer, e);
-    run_ffn(st, {&ev.gate, &ev.up, &ev.down}, in, cnt, E, st.ffn_out.data());
-    for (int j = 0; j < cnt; ++j) {
-      float* acc = st.moe_acc.data() + static_cast<size_t>(toks[j]) * nE;
-      const float* o = st.ffn_out.data() + static_cast<size_t>(j) * nE;
-      for (size_t i = 0; i < nE; ++i) acc[i] += wts[j] * o[i];
-    }
+    c.experts.release(c.layer, ids);
   }
 
+  t0 = tel::timestamp();
   if (p.shared_expert) {
     run_ffn(st, {&lw.shexp_gate, &lw.shexp_up, &lw.shexp_down}, st.xn.data(), n, E, st.ffn_out.data());
     for (int t = 0; t < n; ++t) {
@@ -164,6 +202,7 @@ void moe_ffn_block(BlockCtx& c, const MoeFfnParams& p) {
       for (size_t i = 0; i < nE; ++i) acc[i] += g * o[i];
     }
   }
+  if (p.shared_expert) tel::end_span(tel::OpKind::shared_expert, layer, t0);
   for (size_t i = 0; i < static_cast<size_t>(n) * nE; ++i) st.x[i] += st.moe_acc[i];
 }
 

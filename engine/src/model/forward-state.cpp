@@ -7,7 +7,7 @@
 namespace moe {
 
 ForwardState::ForwardState(const HParams& hp, int n_batch_, int n_ctx_, int n_threads_)
-    : n_batch(n_batch_), n_ctx(n_ctx_), n_threads(n_threads_) {
+    : n_batch(n_batch_), n_ctx(n_ctx_), n_threads(n_threads_), moe(hp, n_batch_) {
   max_ff = std::max({hp.n_ff, hp.n_ff_exp, hp.n_ff_shexp});
   const auto B = static_cast<size_t>(n_batch);
   const auto E = static_cast<size_t>(hp.n_embd);

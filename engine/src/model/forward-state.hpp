@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "model/hparams.hpp"
+#include "moe/moe-state.hpp"
 
 namespace moe {
 
@@ -47,6 +48,8 @@ struct ForwardState {
   // Slice i of xq for n_tok prepared rows of the widest input; a fused matmul_multi gives each
   // product its own slice (i < 3 for n_tok <= n_batch, i < 2 * (n_expert_used + 1) for 1 row).
   std::byte* xq_slice(int i, int n_tok);
+
+  MoeState moe;                      // expert source, memory-aware routing, prefetch, counters
 };
 
 }  // namespace moe

@@ -22,6 +22,10 @@ constexpr size_t kAlign = 64;  // slot and slice starts: full cache lines for th
 size_t round_up(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
 
 enum SlotState : int { kEmpty = 0, kLoading = 1, kReady = 2 };
+// A prefetch read of `key` waiting for a worker: whoever moves the slot from this state to
+// kLoading does the read. The key is part of the state so a stale task whose slot was since
+// read, evicted and queued again for another key cannot take the new read.
+int queued(int32_t key) { return 3 + key; }
 
 int log2_bucket(uint64_t ns) {
   uint64_t us = ns / 1000;
@@ -209,7 +213,7 @@ void ExpertCache::acquire(int layer, std::span<const int32_t> experts, ExpertDat
   size_t n_read = 0, n_wait = 0;
   const bool per_layer = partitions_.size() > 1;
   {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
     Partition& part = partition_of(layer);
     for (size_t i = 0; i < experts.size(); ++i) {
       const int32_t key = key_of(layer, experts[i]);
@@ -228,8 +232,18 @@ void ExpertCache::acquire(int layer, std::span<const int32_t> experts, ExpertDat
         tel::record_cache(tel::CacheAction::hit, static_cast<uint16_t>(layer), static_cast<uint16_t>(experts[i]), 0, 0);
         if (slots_[static_cast<size_t>(slot)].state.load(std::memory_order_acquire) != kReady) to_wait[n_wait++] = slot;
       } else {
+        slot = take_slot_locked(part, layer, local, true);
+        if (slot < 0) {
+          // Every slot is pinned: by this call's experts, or by prefetch reads still in flight
+          // (a wrong guess for this layer). Wait for those reads and look again.
+          if (reads_in_flight_.load(std::memory_order_acquire) == 0) (void)take_slot_locked(part, layer, local, false);
+          lock.unlock();
+          quiesce();
+          lock.lock();
+          --i;
+          continue;
+        }
         ++st.misses;
-        slot = take_slot_locked(part, layer, local, false);
         slot_of_key_[k] = slot;
         slots_[static_cast<size_t>(slot)].key = key;
         slots_[static_cast<size_t>(slot)].state.store(kLoading, std::memory_order_relaxed);
@@ -254,8 +268,31 @@ void ExpertCache::acquire(int layer, std::span<const int32_t> experts, ExpertDat
     tel::record_cache(tel::CacheAction::miss, static_cast<uint16_t>(layer), static_cast<uint16_t>(s.key % n_experts_),
                       static_cast<uint32_t>(slices_[static_cast<size_t>(s.key)].total_bytes()), static_cast<uint32_t>(std::min<uint64_t>(dt, UINT32_MAX)));
   }
-  for (size_t i = 0; i < n_wait; ++i) {  // a prefetch of this expert is still reading
+  for (size_t i = 0; i < n_wait; ++i) {  // a prefetch of this expert is queued or reading
     const uint64_t t0 = tel::now_ns();
+    Slot& sl = slots_[static_cast<size_t>(to_wait[i])];
+    int expected = queued(sl.key);
+    if (sl.state.compare_exchange_strong(expected, kLoading, std::memory_order_acq_rel)) {
+      // No worker has started it: read it here instead of waiting for one (on a busy machine
+      // a yielding wait can cost a scheduler time slice).
+      try {
+        read_into(to_wait[i], sl.key);
+      } catch (...) {
+        std::lock_guard lock(mutex_);
+        uint8_t& p = pinned_[static_cast<size_t>(sl.key)];
+        if (p > 0) --p;
+        sl.state.store(kEmpty, std::memory_order_release);
+        throw;
+      }
+      const uint64_t dt = tel::now_ns() - t0;
+      sl.read_ns = 0;  // nothing was hidden
+      std::lock_guard lock(mutex_);
+      uint8_t& p = pinned_[static_cast<size_t>(sl.key)];  // the prefetch's pin
+      if (p > 0) --p;
+      sl.state.store(kReady, std::memory_order_release);
+      st.miss_latency_ns += dt;
+      continue;
+    }
     int state;
     while ((state = slots_[static_cast<size_t>(to_wait[i])].state.load(std::memory_order_acquire)) == kLoading)
       std::this_thread::yield();
@@ -289,7 +326,8 @@ void ExpertCache::prefetch(int layer, std::span<const int32_t> experts) {
       if (slot < 0) return;  // everything pinned: nothing to gain
       slot_of_key_[k] = slot;
       slots_[static_cast<size_t>(slot)].key = key;
-      slots_[static_cast<size_t>(slot)].state.store(kLoading, std::memory_order_relaxed);
+      slots_[static_cast<size_t>(slot)].state.store(queued(key), std::memory_order_relaxed);
+      slots_[static_cast<size_t>(slot)].read_ns = 0;  // hidden latency counts only finished reads
       part.policy->on_insert(per_layer ? e : key);
       ++pinned_[k];  // a slot being read cannot be evicted
       prefetched_[k] = 1;
@@ -302,6 +340,11 @@ void ExpertCache::prefetch(int layer, std::span<const int32_t> experts) {
     reads_in_flight_.fetch_add(1, std::memory_order_acq_rel);
     auto task = [this, slot, key] {
       Slot& s = slots_[static_cast<size_t>(slot)];
+      int expected = queued(key);
+      if (!s.state.compare_exchange_strong(expected, kLoading, std::memory_order_acq_rel)) {
+        reads_in_flight_.fetch_sub(1, std::memory_order_acq_rel);  // acquire() read it already
+        return;
+      }
       const uint64_t t0 = tel::now_ns();
       bool ok = true;
       try {
@@ -324,6 +367,12 @@ void ExpertCache::prefetch(int layer, std::span<const int32_t> experts) {
 
 void ExpertCache::quiesce() {
   while (reads_in_flight_.load(std::memory_order_acquire) > 0) std::this_thread::yield();
+}
+
+int ExpertCache::max_pinned(int layer) const noexcept {
+  if (config_.unlimited()) return n_experts_;
+  const size_t cap = partitions_.size() > 1 ? partitions_[static_cast<size_t>(layer)].capacity : n_slots_;
+  return static_cast<int>(std::min<size_t>(cap, static_cast<size_t>(n_experts_)));
 }
 
 bool ExpertCache::resident(int layer, int expert) const noexcept {

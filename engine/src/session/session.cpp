@@ -7,10 +7,13 @@
 #include "model/forward.hpp"
 #include "model/model.hpp"
 #include "moe/errors.hpp"
+#include "moe/moe-controller.hpp"
+#include "moe/telemetry/hub.hpp"
 #include "session/kv-cache.hpp"
 #include "session/sampler.hpp"
 #include "session/stop-strings.hpp"
 #include "session/text-io.hpp"
+#include "telemetry/engine-events.hpp"
 
 namespace moe {
 
@@ -50,10 +53,19 @@ class SessionImpl final : public Session {
         st_(hp_, n_batch_, n_ctx_, model_->n_threads),
         logits_(static_cast<size_t>(hp_.n_vocab)),
         sampler_(hp_.n_vocab, SamplingParams{}),
-        text_(*model_) {
+        text_(*model_),
+        moe_(*model_, st_.moe) {
     if (o.n_batch < 1) throw ConfigError("n_batch must be >= 1, got " + std::to_string(o.n_batch));
+    if (hp_.n_expert_used > 64) throw ConfigError("more than 64 experts per token are not supported");
     tokens_.reserve(static_cast<size_t>(n_ctx_));
+    moe_.apply(MoeOptions{});
   }
+
+  void set_moe_options(const MoeOptions& o) override { moe_.apply(o); }
+  const MoeOptions& moe_options() const noexcept override { return moe_.options(); }
+  MoeStats moe_stats() const override { return moe_.stats(); }
+  void reset_moe_stats() override { moe_.reset_stats(); }
+  uint64_t kv_bytes() const noexcept override { return kv_.bytes(); }
 
   const Model& model() const noexcept override { return *model_; }
   int n_ctx() const noexcept override { return n_ctx_; }
@@ -113,16 +125,20 @@ class SessionImpl final : public Session {
     text_.reset();
     StopStrings stops(req.stop_strings);
 
+    record_memory();
     const auto t0 = Clock::now();
     // Prefill in chunks of n_batch, checking the cancel flag between chunks.
     std::span<const float> logits;
+    prefill_ = true;
     for (size_t i = 0; i < prompt.size(); i += static_cast<size_t>(n_batch_)) {
       if (cancel_.load(std::memory_order_relaxed)) {
+        prefill_ = false;
         s.stop_reason = StopReason::cancelled;
         return s;
       }
       logits = eval(prompt.subspan(i, std::min(static_cast<size_t>(n_batch_), prompt.size() - i)));
     }
+    prefill_ = false;
     const double prefill_ms = ms_since(t0);
     s.prompt_tok_s = prefill_ms > 0 ? 1000.0 * static_cast<double>(prompt.size()) / prefill_ms : 0.0;
 
@@ -130,7 +146,10 @@ class SessionImpl final : public Session {
     int decode_steps = 0;
     while (true) {
       if (cancel_.load(std::memory_order_relaxed)) { s.stop_reason = StopReason::cancelled; break; }
+      // The token step of a decoded token spans its sampling and its forward pass.
+      step_start_ = tel::timestamp();
       const int32_t tok = sampler_.sample(logits.data());
+      tel::end_span(tel::OpKind::sampling, tel::kNoLayer, step_start_);
       if (s.generated_tokens == 0) s.time_to_first_token_ms = ms_since(t0);
       ++s.generated_tokens;
       sampler_.accept(tok);
@@ -149,6 +168,9 @@ class SessionImpl final : public Session {
       ++decode_steps;
     }
     s.decode_tok_s = decode_ms > 0 ? 1000.0 * decode_steps / decode_ms : 0.0;
+    step_start_ = 0;
+    tel::record_reply(s);
+    record_memory();
     return s;
   }
 
@@ -172,8 +194,18 @@ class SessionImpl final : public Session {
     a.pos0 = n_past();
     a.logits = logits;
     a.all_logits = all;
+    const uint64_t t0 = step_start_ != 0 ? step_start_ : tel::timestamp();
+    step_start_ = 0;
     forward(*model_, st_, kv_, a);
+    if (t0 != 0)
+      tel::record_token(static_cast<uint32_t>(a.pos0), tokens.front(), prefill_ || tokens.size() > 1,
+                        static_cast<uint16_t>(std::min<size_t>(tokens.size(), UINT16_MAX)), t0, tel::now_ns());
     tokens_.insert(tokens_.end(), tokens.begin(), tokens.end());  // capacity n_ctx: no allocation
+  }
+
+  void record_memory() const noexcept {
+    if (!tel::on()) return;
+    tel::record_memory({model_->info.file_bytes, moe_.pool_bytes(), moe_.pool_budget_bytes(), kv_.bytes()});
   }
 
   std::shared_ptr<const Model> model_;
@@ -187,6 +219,9 @@ class SessionImpl final : public Session {
   Sampler sampler_;
   TextStream text_;
   std::atomic<bool> cancel_{false};
+  bool prefill_ = false;
+  uint64_t step_start_ = 0;  // telemetry: when the token about to be evaluated was sampled  // the prompt of generate_tokens() is being evaluated
+  MoeController moe_;     // after st_: it points into st_.moe
 };
 
 }  // namespace

@@ -74,6 +74,13 @@ void record_routing(uint32_t position, uint16_t layer, const int32_t* experts, c
 void record_token(uint32_t position, int32_t token, bool prefill, uint16_t n_tokens, uint64_t t_start_ns,
                   uint64_t t_end_ns) noexcept;
 
+// Closes a span opened with t0 = timestamp() (no-op when t0 is 0: telemetry off).
+inline void end_span(OpKind op, uint16_t layer, uint64_t t0, uint64_t bytes = 0, uint64_t flops = 0) noexcept {
+  if constexpr (kCompiledIn) {
+    if (t0 != 0) record_span(op, layer, t0, now_ns(), bytes, flops);
+  }
+}
+
 // Times a scope as a kernel span.
 class ScopedSpan {
  public:
