@@ -9,6 +9,11 @@ int cmd_inspect(int argc, char** argv);
 int cmd_tokenize(int argc, char** argv);
 int cmd_detokenize(int argc, char** argv);
 int cmd_render_template(int argc, char** argv);
+int cmd_run(int argc, char** argv);
+int cmd_logits(int argc, char** argv);
+int cmd_perplexity(int argc, char** argv);
+int cmd_chat(int argc, char** argv);
+int cmd_bench(int argc, char** argv);
 
 namespace moe::cli {
 
@@ -20,6 +25,11 @@ std::span<const Command> commands() {
       Command{"tokenize", "MODEL (--text STR | --file F) [--ids]", "tokenize text with a model's tokenizer", &cmd_tokenize},
       Command{"detokenize", "MODEL ID...", "print the text of token ids", &cmd_detokenize},
       Command{"render-template", "(MODEL | --template FILE) --messages FILE.json [...]", "render a chat template for a conversation", &cmd_render_template},
+      Command{"run", "[MODEL] (-p PROMPT | --tokens ID,...) [-n N] [--temp T] [--top-k K] [--top-p P] [--seed S] [-t N] [--chat] [--ids]", "generate text from a prompt", &cmd_run},
+      Command{"logits", "MODEL (--prompt TEXT | --tokens ID,...) --out FILE", "write all-position logits (f32 LE [n_tokens][n_vocab])", &cmd_logits},
+      Command{"perplexity", "MODEL TEXTFILE [--ctx N]", "perplexity of a text file", &cmd_perplexity},
+      Command{"chat", "[MODEL]", "interactive chat on the terminal (stdin lines)", &cmd_chat},
+      Command{"bench", "MODEL [-p 512] [-n 128] [-t N] [-r REPS] [--json]", "prefill and decode speed, peak RSS", &cmd_bench},
   };
   return table;
 }

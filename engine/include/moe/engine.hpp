@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +35,7 @@ struct ModelInfo {
   uint64_t params_total = 0, params_active = 0;  // active = per token (attention + router + k experts)
   uint64_t file_bytes = 0;
   bool has_chat_template = false;
+  int n_threads = 0;  // threads of the model's task arena
 };
 
 std::shared_ptr<const Model> load_model(const std::filesystem::path& path, const LoadOptions& opts = {},
@@ -46,6 +48,7 @@ enum class KvType { F16, F32, Q8_0 };
 struct SessionOptions {
   int n_ctx = 0;  // 0 = the model's training context (capped to 4096 by default)
   KvType kv_type = KvType::F16;
+  int n_batch = 512;  // most prompt tokens per forward pass (prefill is chunked by this)
 };
 
 struct SamplingParams {
@@ -107,6 +110,32 @@ class Session {
   virtual void cancel() noexcept = 0;
   // Forgets the conversation (empties the KV cache).
   virtual void reset() = 0;
+
+  // ---- token-level access (CLI, tests, benchmarks) -------------------------------------
+  // Context size in tokens and tokens already in the KV cache.
+  virtual int n_ctx() const noexcept = 0;
+  virtual int n_past() const noexcept = 0;
+  // Appends `tokens` to the context and returns the logits of every one of them,
+  // [tokens.size()][n_vocab] row-major. one_batch = false feeds them one per forward pass.
+  // Throws ConfigError when they do not fit the context or an id is out of range.
+  virtual std::vector<float> evaluate(std::span<const int32_t> tokens, bool one_batch = true) = 0;
+  // Appends `tokens` (prefill in chunks of n_batch) and returns the last token's logits
+  // (n_vocab), valid until the next call. Allocates nothing: this is the decode hot path.
+  virtual std::span<const float> eval(std::span<const int32_t> tokens) = 0;
+  // generate() on already tokenized input: prompt ids are appended to the context.
+  // When the context is full, generation stops with StopReason::context_full (a prompt that
+  // does not fit stops before generating anything).
+  virtual ReplyStats generate_tokens(std::span<const int32_t> prompt, const GenerateRequest& request,
+                                     const TokenCallback& on_token) = 0;
 };
+
+// Tokenization with the model's vocabulary (special-token texts become control tokens when
+// parse_special). detokenize() concatenates pieces (control tokens rendered as their text).
+std::vector<int32_t> tokenize(const Model& model, std::string_view text, bool add_special = true,
+                              bool parse_special = true);
+std::string detokenize(const Model& model, std::span<const int32_t> tokens);
+// Renders messages with the model's chat template (ChatML when it has none).
+std::string render_chat(const Model& model, const std::vector<ChatMessage>& messages,
+                        bool add_generation_prompt = true);
 
 }  // namespace moe

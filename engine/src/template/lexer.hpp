@@ -11,34 +11,34 @@
 namespace moe::tmpl {
 
 enum class Tok : uint8_t {
-    Data,        // literal template text
-    VarBegin,    // {{
-    VarEnd,      // }}
-    BlockBegin,  // {%
-    BlockEnd,    // %}
-    Name,
-    String,      // text holds the unescaped value
-    Integer,
-    Float,
-    Op,          // text holds the operator
-    Eof,
+  Data,        // literal template text
+  VarBegin,    // {{
+  VarEnd,      // }}
+  BlockBegin,  // {%
+  BlockEnd,    // %}
+  Name,
+  String,  // text holds the unescaped value
+  Integer,
+  Float,
+  Op,  // text holds the operator
+  Eof,
 };
 
 struct Token {
-    Tok kind;
-    std::string text;
-    int line = 1;
-    int column = 1;
+  Tok kind;
+  std::string text;
+  int line = 1;
+  int column = 1;
 };
 
 // Source position → (line, column), both 1-based, column counted in bytes.
 class SourceMap {
-public:
-    explicit SourceMap(std::string_view src);
-    void locate(size_t offset, int& line, int& column) const;
+ public:
+  explicit SourceMap(std::string_view src);
+  void locate(size_t offset, int& line, int& column) const;
 
-private:
-    std::vector<size_t> line_starts_;
+ private:
+  std::vector<size_t> line_starts_;
 };
 
 // Python's str.splitlines() + "\n".join(): normalises newlines and drops one trailing newline

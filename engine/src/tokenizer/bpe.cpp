@@ -3,6 +3,7 @@
 // rank first.
 #include <queue>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "tokenizer/tokenizer-impl.hpp"
@@ -117,10 +118,28 @@ void bpe_tokenize(const Tokenizer& t, std::string_view text, std::vector<TokenId
   impl.splitter->split(clean, match_text, words);
 
   Session s{t, impl, {}, {}, {}, {}};
+  // A word always tokenizes the same way, and natural text repeats words a lot: remember the
+  // result per distinct word for the rest of this call (bounded, so memory stays small).
+  constexpr size_t kMaxCached = 1u << 16;
+  std::unordered_map<std::string_view, std::pair<uint32_t, uint32_t>> cache;  // word -> [begin, end) in `memo`
+  std::vector<TokenId> memo;
   for (const auto& [off, len] : words) {
+    const std::string_view raw = clean.substr(off, len);
+    if (const auto it = cache.find(raw); it != cache.end()) {
+      out.insert(out.end(), memo.begin() + it->second.first, memo.begin() + it->second.second);
+      continue;
+    }
     s.word.clear();
-    for (const char c : clean.substr(off, len)) s.word += bu.byte_to_utf8[static_cast<uint8_t>(c)];
+    for (const char c : raw) s.word += bu.byte_to_utf8[static_cast<uint8_t>(c)];
+    const size_t before = out.size();
     s.word_to_tokens(out);
+    if (cache.size() >= kMaxCached) {
+      cache.clear();
+      memo.clear();
+    }
+    const auto begin = static_cast<uint32_t>(memo.size());
+    memo.insert(memo.end(), out.begin() + static_cast<std::ptrdiff_t>(before), out.end());
+    cache.emplace(raw, std::make_pair(begin, static_cast<uint32_t>(memo.size())));
   }
 }
 

@@ -20,6 +20,8 @@ struct Tokenizer::Impl {
   // being merged, so a key cannot be confused with another pair.
   std::unordered_map<std::string, int, Hash, std::equal_to<>> bpe_ranks;
   std::unique_ptr<tok::RegexSplitter> splitter;  // BPE only
+  // SPM: no token contains a non-space character followed by U+2581, so words merge alone.
+  bool spm_split_at_words = false;
 };
 
 namespace tok {

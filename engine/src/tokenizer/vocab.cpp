@@ -130,6 +130,16 @@ Tokenizer::Tokenizer(const GgufFile& gguf) : source_(gguf.name()), impl_(std::ma
   }
   detect_text_specials();
   if (info_.type == VocabType::bpe) impl_->splitter = std::make_unique<tok::RegexSplitter>(info_.pre_type);
+  if (info_.type == VocabType::spm) {
+    static constexpr std::string_view space = "\xE2\x96\x81";
+    impl_->spm_split_at_words = std::none_of(tokens_.begin(), tokens_.end(), [](const TokenData& t) {
+      const std::string_view s = t.text;
+      if (!tok::is_strict_utf8(s)) return true;  // could hold the tail of a malformed symbol
+      for (size_t k = s.find(space, 1); k != std::string_view::npos; k = s.find(space, k + 1))
+        if (k < 3 || s.substr(k - 3, 3) != space) return true;
+      return false;
+    });
+  }
 }
 
 Tokenizer::~Tokenizer() = default;

@@ -1,5 +1,9 @@
 // The avx512 variant of every kernel: this file alone is compiled with avx512 (F, BW, DQ, VL,
 // VNNI, BF16) flags.
+// GCC 12 reports its own _mm512_undefined_* self-initialisation inside the AVX-512 intrinsic
+// headers as maybe-uninitialized when xsimd's templates inline them; not our code's state.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
 #include <immintrin.h>
 
 #include "simd/make-table.hpp"
@@ -33,10 +37,10 @@ struct Conv<Avx512> {
   }
 };
 
-// Integer dot products for the quantized types; the GEMM tile is 4 rows x 4 tokens
-// (32 vector registers).
+// Integer dot products for the quantized types (VNNI on 256-bit units, 512-bit K-quant
+// groups); the GEMM tile is 4 rows x 4 tokens (32 vector registers).
 template <>
-struct QuantOps<Avx512> : X86QuantOps<Avx512, true> {
+struct QuantOps<Avx512> : Avx512QuantOps<Avx512> {
   static constexpr size_t gemm_rows = 4;
 };
 

@@ -70,29 +70,32 @@ void float_tile(const std::byte* w_rows, size_t row_bytes, const std::byte* x_ro
     }
 }
 
-// Rows in blocks of RT, tokens in blocks of TT; the ragged edges use 1-wide tiles.
+// Rows in blocks of RT, tokens in blocks of TT; the ragged edges use 1-wide tiles. Rows go
+// in chunks of about 256 KiB of weights that every token block passes over while they are in
+// L2 (a prefill reads the weights from memory once).
 template <class Arch, GgmlType T, size_t RT, size_t TT>
 void float_matmul(const GemmArgs& a, size_t r0, size_t r1) {
   const auto* w = static_cast<const std::byte*>(a.w);
   const auto* x = static_cast<const std::byte*>(a.x);
-  size_t t = 0;
-  for (; t + TT <= a.n_tokens; t += TT) {
-    size_t r = r0;
-    for (; r + RT <= r1; r += RT)
-      float_tile<Arch, T, RT, TT>(w + r * a.row_bytes, a.row_bytes, x + t * a.x_stride, a.x_stride,
-                                  a.n_cols, a.y + t * a.y_stride + r, a.y_stride);
-    for (; r < r1; ++r)
-      float_tile<Arch, T, 1, TT>(w + r * a.row_bytes, a.row_bytes, x + t * a.x_stride, a.x_stride,
-                                 a.n_cols, a.y + t * a.y_stride + r, a.y_stride);
-  }
-  for (; t < a.n_tokens; ++t) {
-    size_t r = r0;
-    for (; r + RT <= r1; r += RT)
-      float_tile<Arch, T, RT, 1>(w + r * a.row_bytes, a.row_bytes, x + t * a.x_stride, a.x_stride,
-                                 a.n_cols, a.y + t * a.y_stride + r, a.y_stride);
-    for (; r < r1; ++r)
-      float_tile<Arch, T, 1, 1>(w + r * a.row_bytes, a.row_bytes, x + t * a.x_stride, a.x_stride,
-                                a.n_cols, a.y + t * a.y_stride + r, a.y_stride);
+  auto run = [&](auto tile, size_t r, size_t t) {
+    tile(w + r * a.row_bytes, a.row_bytes, x + t * a.x_stride, a.x_stride, a.n_cols, a.y + t * a.y_stride + r,
+         a.y_stride);
+  };
+  const size_t fit = (256 * 1024) / (a.row_bytes ? a.row_bytes : 1) / RT * RT;
+  const size_t chunk = fit > RT ? fit : RT;
+  for (size_t c0 = r0; c0 < r1; c0 += chunk) {
+    const size_t c1 = r1 - c0 > chunk ? c0 + chunk : r1;
+    size_t t = 0;
+    for (; t + TT <= a.n_tokens; t += TT) {
+      size_t r = c0;
+      for (; r + RT <= c1; r += RT) run(float_tile<Arch, T, RT, TT>, r, t);
+      for (; r < c1; ++r) run(float_tile<Arch, T, 1, TT>, r, t);
+    }
+    for (; t < a.n_tokens; ++t) {
+      size_t r = c0;
+      for (; r + RT <= c1; r += RT) run(float_tile<Arch, T, RT, 1>, r, t);
+      for (; r < c1; ++r) run(float_tile<Arch, T, 1, 1>, r, t);
+    }
   }
 }
 

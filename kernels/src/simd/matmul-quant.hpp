@@ -55,7 +55,7 @@ struct Q8_0Kernel {
       float dw[RT];
       for (size_t r = 0; r < RT; ++r) {
         if constexpr (kQ4)
-          wv[r] = Q::sub8(Q::load_q4_16(w[r][b].qs));  // values -8..7
+          wv[r] = Q::load_q4_16(w[r][b].qs);  // 0..15, offset 8 applied in dot_q4
         else
           wv[r] = Q::load(w[r][b].qs);
         dw[r] = Q::f16(w[r][b].d);
@@ -63,7 +63,10 @@ struct Q8_0Kernel {
       for (size_t t = 0; t < TT; ++t) {
         const typename Q::vi xv = Q::load(x[t][b].qs);
         const float dx = Q::f16(x[t][b].d);
-        for (size_t r = 0; r < RT; ++r) acc[r][t] = Q::fmadd_i(dw[r] * dx, Q::dot_ss(Q::zero(), wv[r], xv), acc[r][t]);
+        for (size_t r = 0; r < RT; ++r) {
+          const typename Q::vi sums = kQ4 ? Q::dot_q4(Q::zero(), wv[r], xv) : Q::dot_ss(Q::zero(), wv[r], xv);
+          acc[r][t] = Q::fmadd_i(dw[r] * dx, sums, acc[r][t]);
+        }
       }
     }
     for (size_t r = 0; r < RT; ++r)
@@ -79,17 +82,6 @@ struct Q4_0Kernel {
   }
 };
 
-// The 6-bit scales and mins of a q4_K / q5_K super-block (layout in quant-internal.hpp).
-template <class Arch>
-void k4_scales(const uint8_t* q, int16_t* sc, int32_t* m) {
-  for (int j = 0; j < 4; ++j) {
-    sc[j] = static_cast<int16_t>(q[j] & 63);
-    m[j] = q[j + 4] & 63;
-    sc[j + 4] = static_cast<int16_t>((q[j + 8] & 0xF) | ((q[j] >> 6) << 4));
-    m[j + 4] = (q[j + 8] >> 4) | ((q[j + 4] >> 6) << 4);
-  }
-}
-
 // Q4_K and Q5_K (kHigh: the fifth bit from qh).
 template <class Arch, bool kHigh>
 struct Q45_KKernel {
@@ -103,42 +95,31 @@ struct Q45_KKernel {
     tile_rows(a.x, a.x_stride, x);
     float sumf[RT][TT] = {};
     for (size_t b = 0; b < a.n / QK_K; ++b) {
-      int16_t sc[RT][8];
-      int32_t mn[RT][8];
-      for (size_t r = 0; r < RT; ++r) k4_scales<Arch>(w[r][b].scales, sc[r], mn[r]);
-      typename Q::vi acc[RT][TT];
+      typename Q::K4Scales sc[RT];
+      for (size_t r = 0; r < RT; ++r) sc[r] = Q::k4_prepare(w[r][b].scales);
+      typename Q::Acc acc[RT][TT];
       for (auto& row : acc)
-        for (auto& v : row) v = Q::zero();
-      for (int p = 0; p < 4; ++p) {  // sub-blocks 2p (low nibbles) and 2p + 1 (high nibbles)
-        typename Q::vi lo[RT], hi[RT];
+        for (auto& v : row) v = Q::acc_zero();
+      for (int p = 0; p < 4; ++p) {  // 64 values: sub-blocks 2p and 2p + 1
+        typename Q::G g[RT];
+        typename Q::GS gs[RT];
         for (size_t r = 0; r < RT; ++r) {
-          const typename Q::vi raw = Q::load(w[r][b].qs + 32 * p);
-          lo[r] = Q::nib_lo(raw);
-          hi[r] = Q::nib_hi(raw);
-          if constexpr (kHigh) {
-            const typename Q::vi qh = Q::load(w[r][b].qh);
-            lo[r] = Q::or_(lo[r], Q::bit_to_16(qh, 2 * p));
-            hi[r] = Q::or_(hi[r], Q::bit_to_16(qh, 2 * p + 1));
-          }
+          if constexpr (kHigh)
+            g[r] = Q::q5k_unpack(w[r][b].qs + 32 * p, w[r][b].qh, p);
+          else
+            g[r] = Q::q4k_unpack(w[r][b].qs + 32 * p);
+          gs[r] = Q::k4_group_scales(sc[r], p);
         }
-        for (size_t t = 0; t < TT; ++t) {
-          const typename Q::vi y0 = Q::load(x[t][b].qs + 64 * p);
-          const typename Q::vi y1 = Q::load(x[t][b].qs + 64 * p + 32);
-          for (size_t r = 0; r < RT; ++r) {
-            acc[r][t] = Q::dot_scaled(acc[r][t], lo[r], y0, sc[r][2 * p], sc[r][2 * p]);
-            acc[r][t] = Q::dot_scaled(acc[r][t], hi[r], y1, sc[r][2 * p + 1], sc[r][2 * p + 1]);
-          }
-        }
+        for (size_t t = 0; t < TT; ++t)
+          for (size_t r = 0; r < RT; ++r) acc[r][t] = Q::dot_group(acc[r][t], g[r], x[t][b].qs + 64 * p, gs[r]);
       }
       for (size_t r = 0; r < RT; ++r) {
         const float d = Q::f16(w[r][b].d), dmin = Q::f16(w[r][b].dmin);
         for (size_t t = 0; t < TT; ++t) {
-          const int16_t* bs = x[t][b].bsums;
-          int32_t summs = 0;
-          for (int j = 0; j < 8; ++j) summs += mn[r][j] * (bs[2 * j] + bs[2 * j + 1]);
+          const int32_t summs = Q::k4_summs(sc[r], x[t][b].bsums);
           const float xd = x[t][b].d;
           // The reference's expression, term for term (bit-identical result).
-          sumf[r][t] += d * xd * static_cast<float>(Q::hsum_i(acc[r][t])) - dmin * xd * static_cast<float>(summs);
+          sumf[r][t] += d * xd * static_cast<float>(Q::acc_hsum(acc[r][t])) - dmin * xd * static_cast<float>(summs);
         }
       }
     }
@@ -158,33 +139,29 @@ struct Q6_KKernel {
     tile_rows(a.x, a.x_stride, x);
     float sumf[RT][TT] = {};
     for (size_t b = 0; b < a.n / QK_K; ++b) {
-      typename Q::vi acc[RT][TT];
+      typename Q::Acc acc[RT][TT];
       for (auto& row : acc)
-        for (auto& v : row) v = Q::zero();
-      for (int h = 0; h < 2; ++h) {    // 128 values: 64 bytes of ql, 32 of qh
-        for (int k = 0; k < 4; ++k) {  // 32 values: sub-blocks 8h + 2k, 8h + 2k + 1
-          typename Q::vi u[RT];
+        for (auto& v : row) v = Q::acc_zero();
+      for (int h = 0; h < 2; ++h) {  // 128 values: 64 bytes of ql, 32 of qh, 8 scales
+        typename Q::Q6Table table[RT];
+        for (size_t r = 0; r < RT; ++r) table[r] = Q::q6_table(w[r][b].scales, h);
+        for (int half = 0; half < 2; ++half) {  // 64 values: sub-blocks 8h + 4 half + 0..3
+          typename Q::G g[RT];
+          typename Q::GS gs[RT];
           for (size_t r = 0; r < RT; ++r) {
-            const typename Q::vi ql = Q::load(w[r][b].ql + 64 * h + 32 * (k & 1));
-            const typename Q::vi qh = Q::load(w[r][b].qh + 32 * h);
-            u[r] = Q::or_(k < 2 ? Q::nib_lo(ql) : Q::nib_hi(ql), Q::bits2_shl4(qh, 2 * k));  // 0..63
+            g[r] = Q::q6k_unpack(w[r][b].ql + 64 * h, w[r][b].qh + 32 * h, half);
+            gs[r] = Q::q6_group_scales(table[r], half);
           }
-          for (size_t t = 0; t < TT; ++t) {
-            const typename Q::vi y = Q::load(x[t][b].qs + 128 * h + 32 * k);
-            for (size_t r = 0; r < RT; ++r) {
-              const int8_t* s = w[r][b].scales + 8 * h + 2 * k;
-              acc[r][t] = Q::dot_scaled(acc[r][t], u[r], y, s[0], s[1]);
-            }
-          }
+          for (size_t t = 0; t < TT; ++t)
+            for (size_t r = 0; r < RT; ++r)
+              acc[r][t] = Q::dot_group(acc[r][t], g[r], x[t][b].qs + 128 * h + 64 * half, gs[r]);
         }
       }
       for (size_t r = 0; r < RT; ++r) {
         const float d = Q::f16(w[r][b].d);
         for (size_t t = 0; t < TT; ++t) {
           // The stored quants are q + 32: take 32 * sum(scale * block sum of y) back out.
-          int32_t off = 0;
-          for (int s = 0; s < 16; ++s) off += w[r][b].scales[s] * x[t][b].bsums[s];
-          const int32_t isum = Q::hsum_i(acc[r][t]) - 32 * off;
+          const int32_t isum = Q::acc_hsum(acc[r][t]) - 32 * Q::q6_offset(w[r][b].scales, x[t][b].bsums);
           sumf[r][t] += d * x[t][b].d * static_cast<float>(isum);
         }
       }
@@ -194,7 +171,11 @@ struct Q6_KKernel {
   }
 };
 
-// Rows in blocks of RT, tokens in blocks of TT; ragged edges use narrower tiles.
+// Rows in blocks of RT, tokens in blocks of TT; ragged edges use narrower tiles. Rows go in
+// chunks of about kChunkBytes of weights, and every token passes over a chunk while it is
+// still in L2, so a prefill reads the weights from memory once, not once per token block.
+inline constexpr size_t kChunkBytes = 256 * 1024;
+
 template <class K, size_t RT, size_t TT>
 void quant_matmul(const GemmArgs& g, size_t r0, size_t r1) {
   const auto* w = static_cast<const std::byte*>(g.w);
@@ -203,16 +184,21 @@ void quant_matmul(const GemmArgs& g, size_t r0, size_t r1) {
     return TileArgs{w + r * g.row_bytes, g.row_bytes, x + t * g.x_stride, g.x_stride, g.n_cols,
                     g.y + t * g.y_stride + r, g.y_stride};
   };
-  size_t t = 0;
-  for (; t + TT <= g.n_tokens; t += TT) {
-    size_t r = r0;
-    for (; r + RT <= r1; r += RT) K::template tile<RT, TT>(args(r, t));
-    for (; r < r1; ++r) K::template tile<1, TT>(args(r, t));
-  }
-  for (; t < g.n_tokens; ++t) {
-    size_t r = r0;
-    for (; r + RT <= r1; r += RT) K::template tile<RT, 1>(args(r, t));
-    for (; r < r1; ++r) K::template tile<1, 1>(args(r, t));
+  const size_t fit = kChunkBytes / (g.row_bytes ? g.row_bytes : 1) / RT * RT;
+  const size_t chunk = fit > RT ? fit : RT;
+  for (size_t c0 = r0; c0 < r1; c0 += chunk) {
+    const size_t c1 = r1 - c0 > chunk ? c0 + chunk : r1;
+    size_t t = 0;
+    for (; t + TT <= g.n_tokens; t += TT) {
+      size_t r = c0;
+      for (; r + RT <= c1; r += RT) K::template tile<RT, TT>(args(r, t));
+      for (; r < c1; ++r) K::template tile<1, TT>(args(r, t));
+    }
+    for (; t < g.n_tokens; ++t) {
+      size_t r = c0;
+      for (; r + RT <= c1; r += RT) K::template tile<RT, 1>(args(r, t));
+      for (; r < c1; ++r) K::template tile<1, 1>(args(r, t));
+    }
   }
 }
 

@@ -9,8 +9,31 @@
 #include <immintrin.h>
 
 #include <cstdint>
+#include <cstring>
 
 namespace moe::kern::simd {
+
+// pshufb masks selecting i16 word w0 in the low 128-bit half and w1 in the high half.
+template <class Arch>
+struct PickMask {
+  alignas(32) uint8_t b[32];
+};
+template <class Arch>
+constexpr PickMask<Arch> pick_mask(int w0, int w1) {
+  PickMask<Arch> m{};
+  for (int i = 0; i < 16; ++i) {
+    m.b[i] = static_cast<uint8_t>(2 * w0 + (i & 1));
+    m.b[16 + i] = static_cast<uint8_t>(2 * w1 + (i & 1));
+  }
+  return m;
+}
+template <class Arch>
+inline constexpr PickMask<Arch> kPickK4[8] = {pick_mask<Arch>(0, 0), pick_mask<Arch>(1, 1), pick_mask<Arch>(2, 2),
+                                              pick_mask<Arch>(3, 3), pick_mask<Arch>(4, 4), pick_mask<Arch>(5, 5),
+                                              pick_mask<Arch>(6, 6), pick_mask<Arch>(7, 7)};
+template <class Arch>
+inline constexpr PickMask<Arch> kPickQ6[4] = {pick_mask<Arch>(0, 1), pick_mask<Arch>(2, 3), pick_mask<Arch>(4, 5),
+                                              pick_mask<Arch>(6, 7)};
 
 template <class Arch, bool Vnni>
 struct X86QuantOps {
@@ -52,13 +75,96 @@ struct X86QuantOps {
   }
   // Signed x signed through |a| and sign(b, a): same products, unsigned first operand.
   static vi dot_ss(vi acc, vi a, vi b) { return dot_us(acc, _mm256_abs_epi8(a), _mm256_sign_epi8(b, a)); }
-  // acc += sc0 * (u . s over bytes 0-15) + sc1 * (u . s over bytes 16-31), per i32 lane.
-  static vi dot_scaled(vi acc, vi u, vi s, int16_t sc0, int16_t sc1) {
-    const vi scales = _mm256_set_m128i(_mm_set1_epi16(sc1), _mm_set1_epi16(sc0));
+  // q4_0: (u - 8) . s for unsigned nibbles u. VNNI: u . s - 8 . s, two multiply-adds and no
+  // sign juggling; otherwise through dot_ss.
+  static vi dot_q4(vi acc, vi u, vi s) {
+    if constexpr (Vnni)
+      return _mm256_sub_epi32(dot_us(acc, u, s), dot_us(zero(), _mm256_set1_epi8(8), s));
+    else
+      return dot_ss(acc, sub8(u), s);
+  }
+  // acc += scales * (u . s), scales holding one i16 scale per 16-byte half (pick_* below).
+  static vi dot_scaled(vi acc, vi u, vi s, vi scales) {
     return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), scales));
   }
-  static int32_t hsum_i(vi x) {
-    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(x), _mm256_extracti128_si256(x, 1));
+
+  // --- q4_K / q5_K scales: eight 6-bit scales and mins per super-block (layout in
+  // quant-internal.hpp), unpacked with 32-bit word operations as ggml does.
+  struct K4Scales {
+    vi table;      // scales 0-7 as i16, the same in both 128-bit halves
+    __m128i mins;  // mins 0-7 as i16
+  };
+  static K4Scales k4_prepare(const uint8_t* packed) {
+    uint32_t u[4];
+    std::memcpy(u, packed, 12);
+    constexpr uint32_t m1 = 0x3f3f3f3f, m2 = 0x0f0f0f0f, m3 = 0x03030303;
+    u[3] = ((u[2] >> 4) & m2) | (((u[1] >> 6) & m3) << 4);
+    const uint32_t mins_lo = u[1] & m1;
+    u[1] = (u[2] & m2) | (((u[0] >> 6) & m3) << 4);
+    u[2] = mins_lo;
+    u[0] &= m1;
+    const __m256i v = _mm256_cvtepu8_epi16(_mm_set_epi32(int(u[3]), int(u[2]), int(u[1]), int(u[0])));
+    return {_mm256_broadcastsi128_si256(_mm256_castsi256_si128(v)), _mm256_extracti128_si256(v, 1)};
+  }
+  // Scale j (0-7) in every i16 lane.
+  static vi k4_scale(const K4Scales& s, int j) { return _mm256_shuffle_epi8(s.table, load(kPickK4<Arch>[j].b)); }
+  // sum_j min_j * (bsums[2j] + bsums[2j+1]), exact in i32.
+  static int32_t k4_summs(const K4Scales& s, const int16_t* bsums) {
+    const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bsums));
+    const __m128i hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bsums + 8));
+    return hsum_i128(_mm_madd_epi16(s.mins, _mm_hadd_epi16(lo, hi)));
+  }
+
+  // --- q6_K: sixteen signed 8-bit scales, one per 16 values.
+  // Scales 8h .. 8h+7 as i16, the same in both halves.
+  using Q6Table = vi;
+  static vi q6_table(const int8_t* scales, int h) {
+    const __m128i v = _mm_cvtepi8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(scales + 8 * h)));
+    return _mm256_broadcastsi128_si256(v);
+  }
+  // Scale 2k in the low half, 2k+1 in the high half (k = 0..3).
+  static vi q6_scale(vi table, int k) { return _mm256_shuffle_epi8(table, load(kPickQ6<Arch>[k].b)); }
+  // sum_s scale_s * bsums[s], exact in i32.
+  static int32_t q6_offset(const int8_t* scales, const int16_t* bsums) {
+    const __m256i sc = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(scales)));
+    return hsum_i(_mm256_madd_epi16(sc, load(bsums)));
+  }
+
+  // --- 64-value groups of the K-quants (two 32-byte units here; one zmm in the AVX-512
+  // ops). Values are unsigned; GS holds the i16 scale of every 16-byte run.
+  struct G {
+    vi a, b;  // values 0-31, 32-63
+  };
+  using GS = G;
+  using Acc = vi;
+  static Acc acc_zero() { return zero(); }
+  static int32_t acc_hsum(Acc a) { return hsum_i(a); }
+  // q4_K: 32 bytes of qs -> sub-block 2p (low nibbles), 2p + 1 (high nibbles).
+  static G q4k_unpack(const uint8_t* qs32) {
+    const vi raw = load(qs32);
+    return {nib_lo(raw), nib_hi(raw)};
+  }
+  // q5_K: as q4_K plus the fifth bit, bits 2p and 2p + 1 of the 32 qh bytes.
+  static G q5k_unpack(const uint8_t* qs32, const uint8_t* qh32, int p) {
+    const vi raw = load(qs32), qh = load(qh32);
+    return {or_(nib_lo(raw), bit_to_16(qh, 2 * p)), or_(nib_hi(raw), bit_to_16(qh, 2 * p + 1))};
+  }
+  static GS k4_group_scales(const K4Scales& s, int p) { return {k4_scale(s, 2 * p), k4_scale(s, 2 * p + 1)}; }
+  // q6_K: values 64 half .. 64 half + 63 of the 128 held by 64 ql bytes and 32 qh bytes.
+  static G q6k_unpack(const uint8_t* ql64, const uint8_t* qh32, int half) {
+    const vi ql0 = load(ql64), ql1 = load(ql64 + 32), qh = load(qh32);
+    if (half == 0) return {or_(nib_lo(ql0), bits2_shl4(qh, 0)), or_(nib_lo(ql1), bits2_shl4(qh, 2))};
+    return {or_(nib_hi(ql0), bits2_shl4(qh, 4)), or_(nib_hi(ql1), bits2_shl4(qh, 6))};
+  }
+  // Sub-blocks 4 half .. 4 half + 3 of the table's eight scales, one per 16 values.
+  static GS q6_group_scales(vi table, int half) { return {q6_scale(table, 2 * half), q6_scale(table, 2 * half + 1)}; }
+  static Acc dot_group(Acc acc, const G& g, const int8_t* y64, const GS& s) {
+    acc = dot_scaled(acc, g.a, load(y64), s.a);
+    return dot_scaled(acc, g.b, load(y64 + 32), s.b);
+  }
+
+  static int32_t hsum_i(vi x) { return hsum_i128(_mm_add_epi32(_mm256_castsi256_si128(x), _mm256_extracti128_si256(x, 1))); }
+  static int32_t hsum_i128(__m128i s) {
     s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
     s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
     return _mm_cvtsi128_si32(s);
@@ -74,6 +180,90 @@ struct X86QuantOps {
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
+  }
+};
+
+// pshufb masks for 512-bit scale vectors: i16 word w[l] in 128-bit lane l.
+template <class Arch>
+struct PickMask64 {
+  alignas(64) uint8_t b[64];
+};
+template <class Arch>
+constexpr PickMask64<Arch> pick_mask4(int w0, int w1, int w2, int w3) {
+  PickMask64<Arch> m{};
+  const int w[4] = {w0, w1, w2, w3};
+  for (int i = 0; i < 64; ++i) m.b[i] = static_cast<uint8_t>(2 * w[i / 16] + (i & 1));
+  return m;
+}
+template <class Arch>
+inline constexpr PickMask64<Arch> kPickK4x4[4] = {pick_mask4<Arch>(0, 0, 1, 1), pick_mask4<Arch>(2, 2, 3, 3),
+                                                  pick_mask4<Arch>(4, 4, 5, 5), pick_mask4<Arch>(6, 6, 7, 7)};
+template <class Arch>
+inline constexpr PickMask64<Arch> kPickQ6x4[2] = {pick_mask4<Arch>(0, 1, 2, 3), pick_mask4<Arch>(4, 5, 6, 7)};
+
+// AVX-512BW: the K-quant groups in one zmm (64 values), twice the work per instruction of
+// the 256-bit units; the rest is inherited.
+template <class Arch>
+struct Avx512QuantOps : X86QuantOps<Arch, true> {
+  using Base = X86QuantOps<Arch, true>;
+  struct K4Scales {
+    __m512i table;  // scales 0-7 as i16 in every 128-bit lane
+    __m128i mins;
+  };
+  static K4Scales k4_prepare(const uint8_t* packed) {
+    const typename Base::K4Scales s = Base::k4_prepare(packed);
+    return {_mm512_broadcast_i32x4(_mm256_castsi256_si128(s.table)), s.mins};
+  }
+  static int32_t k4_summs(const K4Scales& s, const int16_t* bsums) {
+    return Base::k4_summs(typename Base::K4Scales{_mm256_setzero_si256(), s.mins}, bsums);
+  }
+  using Q6Table = __m512i;
+  static Q6Table q6_table(const int8_t* scales, int h) {
+    const __m128i v = _mm_cvtepi8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(scales + 8 * h)));
+    return _mm512_broadcast_i32x4(v);
+  }
+  struct G {
+    __m512i v;
+  };
+  using GS = G;
+  using Acc = __m512i;
+  // p points at 64 (load512) or 32 (bcast256) readable bytes.
+  static __m512i load512(const void* p) { return _mm512_loadu_si512(p); }
+  static __m512i bcast256(const void* p) {
+    return _mm512_broadcast_i64x4(_mm256_loadu_si256(static_cast<const __m256i*>(p)));
+  }
+  // Per-16-bit shift counts: a in the low 256 bits, b in the high 256 bits.
+  static __m512i shifts(int16_t a, int16_t b) {
+    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi16(a)), _mm256_set1_epi16(b), 1);
+  }
+  static Acc acc_zero() { return _mm512_setzero_si512(); }
+  static int32_t acc_hsum(Acc a) { return _mm512_reduce_add_epi32(a); }
+  static G q4k_unpack(const uint8_t* qs32) {
+    const __m512i v = _mm512_srlv_epi16(bcast256(qs32), shifts(0, 4));
+    return {_mm512_and_si512(v, _mm512_set1_epi8(0x0F))};
+  }
+  static G q5k_unpack(const uint8_t* qs32, const uint8_t* qh32, int p) {
+    const __m512i lo = q4k_unpack(qs32).v;
+    const auto bit = static_cast<int16_t>(2 * p);
+    const __m512i h = _mm512_and_si512(_mm512_srlv_epi16(bcast256(qh32), shifts(bit, int16_t(bit + 1))),
+                                       _mm512_set1_epi8(1));
+    return {_mm512_or_si512(lo, _mm512_slli_epi16(h, 4))};
+  }
+  static GS k4_group_scales(const K4Scales& s, int p) {
+    return {_mm512_shuffle_epi8(s.table, load512(kPickK4x4<Arch>[p].b))};
+  }
+  static G q6k_unpack(const uint8_t* ql64, const uint8_t* qh32, int half) {
+    const __m512i ql = load512(ql64);
+    const __m512i nib = half == 0 ? ql : _mm512_srli_epi16(ql, 4);
+    const __m512i sh = half == 0 ? shifts(0, 2) : shifts(4, 6);
+    const __m512i h = _mm512_and_si512(_mm512_srlv_epi16(bcast256(qh32), sh), _mm512_set1_epi8(3));
+    return {_mm512_or_si512(_mm512_and_si512(nib, _mm512_set1_epi8(0x0F)), _mm512_slli_epi16(h, 4))};
+  }
+  static GS q6_group_scales(Q6Table table, int half) {
+    return {_mm512_shuffle_epi8(table, load512(kPickQ6x4<Arch>[half].b))};
+  }
+  static Acc dot_group(Acc acc, const G& g, const int8_t* y64, const GS& s) {
+    return _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_maddubs_epi16(g.v, load512(y64)), s.v));
   }
 };
 

@@ -25,18 +25,14 @@ xsimd::batch<float, Arch> round_away(xsimd::batch<float, Arch> v) {
   return xsimd::select(frac >= batch(0.5f), t + xsimd::copysign(batch(1.0f), v), t);
 }
 
-template <class Arch>
-float abs_max(const float* x, size_t n) {
+// Largest |x| of one block (N a multiple of the batch width: no tail).
+template <class Arch, size_t N>
+float abs_max(const float* x) {
   using batch = xsimd::batch<float, Arch>;
+  static_assert(N % batch::size == 0);
   batch m(0.0f);
-  size_t i = 0;
-  for (; i + batch::size <= n; i += batch::size) m = xsimd::max(m, xsimd::abs(batch::load_unaligned(x + i)));
-  float r = hmax<Arch>(m);
-  for (; i < n; ++i) {
-    const float a = __builtin_fabsf(x[i]);
-    r = a > r ? a : r;
-  }
-  return r;
+  for (size_t i = 0; i < N; i += batch::size) m = xsimd::max(m, xsimd::abs(batch::load_unaligned(x + i)));
+  return hmax<Arch>(m);
 }
 
 template <class Arch>
@@ -44,7 +40,7 @@ void quantize_q8_0(const float* x, void* vy, size_t n) {
   using batch = xsimd::batch<float, Arch>;
   auto* y = static_cast<block_q8_0*>(vy);
   for (size_t b = 0; b < n / QK8_0; ++b, x += QK8_0) {
-    const float amax = abs_max<Arch>(x, QK8_0);
+    const float amax = abs_max<Arch, QK8_0>(x);
     const float d = amax / 127;
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
     y[b].d = fp16_impl::f32_to_f16<Arch>(d);
@@ -61,7 +57,7 @@ void quantize_q8_K(const float* x, void* vy, size_t n) {
   using i32 = xsimd::batch<int32_t, Arch>;
   auto* y = static_cast<block_q8_K*>(vy);
   for (size_t b = 0; b < n / QK_K; ++b, x += QK_K) {
-    const float amax = abs_max<Arch>(x, QK_K);
+    const float amax = abs_max<Arch, QK_K>(x);
     if (amax == 0.0f) {
       std::memset(&y[b], 0, sizeof y[b]);
       continue;

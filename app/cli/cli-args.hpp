@@ -1,0 +1,77 @@
+#pragma once
+// Small helpers shared by the model subcommands: argument parsing, the default model path,
+// token lists. Header-only, no state.
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace moe::cli {
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Walks argv: options with values are taken with value(), the rest are positionals.
+class Args {
+ public:
+  Args(int argc, char** argv) : argc_(argc), argv_(argv) {}
+  bool next() { return ++i_ < argc_; }
+  std::string_view cur() const { return argv_[i_]; }
+  bool is(std::string_view a, std::string_view b = {}) const { return cur() == a || (!b.empty() && cur() == b); }
+  std::string value() {
+    const std::string opt(cur());
+    if (++i_ >= argc_) throw UsageError(opt + " needs a value");
+    return argv_[i_];
+  }
+  int int_value() { return to_int(value()); }
+  float float_value() {
+    const std::string v = value();
+    char* end = nullptr;
+    const float f = std::strtof(v.c_str(), &end);
+    if (end == v.c_str() || *end) throw UsageError("not a number: " + v);
+    return f;
+  }
+  static int to_int(const std::string& v) {
+    char* end = nullptr;
+    const long x = std::strtol(v.c_str(), &end, 10);
+    if (end == v.c_str() || *end || x < -(1L << 30) || x > (1L << 30)) throw UsageError("not an integer: " + v);
+    return static_cast<int>(x);
+  }
+
+ private:
+  int argc_;
+  char** argv_;
+  int i_ = 0;  // argv[0] is the subcommand
+};
+
+inline std::vector<int32_t> parse_token_list(const std::string& s) {
+  std::vector<int32_t> ids;
+  size_t p = 0;
+  while (p < s.size()) {
+    size_t q = s.find_first_of(", ", p);
+    if (q == std::string::npos) q = s.size();
+    if (q > p) ids.push_back(Args::to_int(s.substr(p, q - p)));
+    p = q + 1;
+  }
+  if (ids.empty()) throw UsageError("--tokens: no token ids");
+  return ids;
+}
+
+// The bundled demo model when MODEL is omitted: the source tree's copy, then the installed one.
+inline std::filesystem::path default_model() {
+#if defined(MOESCOPE_DEFAULT_MODEL_SOURCE) && defined(MOESCOPE_DEFAULT_MODEL_INSTALLED)
+  for (const char* p : {MOESCOPE_DEFAULT_MODEL_SOURCE, MOESCOPE_DEFAULT_MODEL_INSTALLED})
+    if (std::filesystem::exists(p)) return p;
+  throw UsageError(std::string("no MODEL given and the bundled demo model is missing (looked for ") +
+                   MOESCOPE_DEFAULT_MODEL_SOURCE + " and " + MOESCOPE_DEFAULT_MODEL_INSTALLED + ")");
+#else
+  throw UsageError("no MODEL given");
+#endif
+}
+
+}  // namespace moe::cli
