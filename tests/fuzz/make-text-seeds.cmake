@@ -1,3 +1,4 @@
+cmake_minimum_required(VERSION 3.25)
 # cmake -DSHARED=<shared dir> -DOUT=<seeds dir> -P make-text-seeds.cmake
 # Seeds for the tokenizer and template fuzzers, written from the conformance data:
 #   OUT/tokenizer/  one file per tokenizer case of every vocab .inp file
