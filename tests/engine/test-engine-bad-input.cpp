@@ -16,6 +16,7 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <string>
 
 #include "../fuzz/tokenizer-fuzz-checks.hpp"
@@ -278,6 +279,8 @@ class TestEngineBadInput : public QObject {
     QTest::addColumn<QString>("field");
     QTest::newRow("negative n_ctx") << -5 << 64 << "n_ctx";
     QTest::newRow("zero n_batch") << 64 << 0 << "n_batch";
+    // ~2 TiB of KV cache: refused up front instead of bad_alloc halfway through construction.
+    QTest::newRow("n_ctx beyond memory") << std::numeric_limits<int>::max() << 64 << "KV cache would need";
   }
   void session_options() {
     QFETCH(int, n_ctx);
