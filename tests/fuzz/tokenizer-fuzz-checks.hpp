@@ -49,7 +49,10 @@ inline const char* check_round_trip(const Tokenizer& tok, std::span<const std::b
   for (const TokenId id : ids) streamed += stream.feed(id);
   streamed += stream.flush();
   if (is_valid_utf8(text)) {
-    if (whole != text) return "detokenize(tokenize(text)) != text for valid UTF-8";
+    // SentencePiece vocabularies store spaces as U+2581 and turn every U+2581 back into a
+    // space, so text that contains one cannot round-trip (the same holds for llama.cpp).
+    const bool spm_space_mark = tok.info().type == VocabType::spm && text.find("\xe2\x96\x81") != std::string_view::npos;
+    if (!spm_space_mark && whole != text) return "detokenize(tokenize(text)) != text for valid UTF-8";
     if (streamed != whole) return "streaming detokenizer output != detokenize output";
   }
   return nullptr;
