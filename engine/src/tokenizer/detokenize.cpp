@@ -57,6 +57,26 @@ size_t complete_utf8_prefix(std::string_view s) {
   return n;
 }
 
+// `s` with every byte that does not start a strictly valid UTF-8 sequence (stray continuation
+// bytes, overlong forms, surrogates, > U+10FFFF) replaced by U+FFFD.
+std::string strict_utf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<uint8_t>(s[i]);
+    const size_t len = c < 0x80 ? 1 : (c >= 0xC2 && c <= 0xDF) ? 2 : (c >= 0xE0 && c <= 0xEF) ? 3 : (c >= 0xF0 && c <= 0xF4) ? 4 : 0;
+    if (len != 0 && i + len <= s.size() && tok::is_strict_utf8(s.substr(i, len))) {
+      out.append(s.substr(i, len));
+      i += len;
+    } else {
+      tok::append_utf8(out, tok::kReplacement);
+      ++i;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string Tokenizer::token_to_piece(TokenId id, bool special, int lstrip) const {
@@ -141,9 +161,10 @@ std::string StreamingDetokenizer::feed(TokenId id) {
   first_ = false;
   pending_ += tok_->token_to_piece(id, opts_.show_special, strip ? 1 : 0);
   const size_t n = complete_utf8_prefix(pending_);
+  // Byte tokens can form sequences that are not UTF-8 at all; consumers (JSON, Qt) get U+FFFD.
   std::string out = pending_.substr(0, n);
   pending_.erase(0, n);
-  return out;
+  return tok::is_strict_utf8(out) ? out : strict_utf8(out);
 }
 
 std::string StreamingDetokenizer::flush() {
