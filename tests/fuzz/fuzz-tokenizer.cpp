@@ -3,7 +3,8 @@
 // MOE_FUZZ_VOCAB_SPM (llama-spm). Besides crashes, sanitizer reports, hangs and leaks, a
 // broken invariant is a finding (__builtin_trap, so libFuzzer saves the input):
 //  - valid UTF-8 without special parsing detokenizes back to the same bytes;
-//  - the streaming detokenizer emits exactly what detokenize returns for the same ids;
+//  - the streaming detokenizer emits exactly what detokenize returns for the same ids, and
+//    only valid UTF-8 whatever the input;
 //  - every id is inside the vocabulary.
 #include <cstddef>
 #include <cstdint>

@@ -48,6 +48,7 @@ inline const char* check_round_trip(const Tokenizer& tok, std::span<const std::b
   std::string streamed;
   for (const TokenId id : ids) streamed += stream.feed(id);
   streamed += stream.flush();
+  if (!is_valid_utf8(streamed)) return "streaming detokenizer emitted invalid UTF-8";
   if (is_valid_utf8(text)) {
     // SentencePiece vocabularies store spaces as U+2581 and turn every U+2581 back into a
     // space, so text that contains one cannot round-trip (the same holds for llama.cpp).
