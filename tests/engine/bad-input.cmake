@@ -3,3 +3,7 @@ moe_add_test(test-engine-bad-input
   SOURCES test-engine-bad-input.cpp
   LIBS moe_engine
   LABELS unit)
+moe_add_test(test-engine-fuzz-regressions
+  SOURCES test-engine-fuzz-regressions.cpp
+  LIBS moe_engine
+  LABELS unit)
