@@ -103,6 +103,12 @@ std::shared_ptr<const Model> load_model(const std::filesystem::path& path, const
   m->experts = std::make_unique<MappedExpertSource>(m->weights);
 
   if (f.has("tokenizer.ggml.model")) m->tokenizer = std::make_unique<Tokenizer>(f);
+  // Token ids index the embedding rows and name the output columns: a vocabulary larger than
+  // the matrices would read past them, a smaller one would sample ids the tokenizer lacks.
+  if (m->tokenizer && m->tokenizer->n_tokens() != static_cast<size_t>(hp.n_vocab))
+    throw ModelError(f.name() + ": tokenizer.ggml.tokens has " + std::to_string(m->tokenizer->n_tokens()) +
+                     " entries but '" + tensor_name(Tn::token_embd) + "' has " + std::to_string(hp.n_vocab) +
+                     " rows (one per token)");
   {
     ResolvedChatTemplate rt = resolve_chat_template(f.opt_string("tokenizer.chat_template"));
     m->chat_template = std::make_unique<ChatTemplate>(std::move(rt.chat_template));

@@ -1,6 +1,9 @@
 #include "session/kv-cache.hpp"
 
 #include <cstring>
+#include <string>
+
+#include <unistd.h>
 
 #include "moe/errors.hpp"
 #include "moe/kernels/dispatch.hpp"
@@ -20,6 +23,12 @@ size_t elem_row_bytes(KvType t, int n) {
   return 0;
 }
 
+uint64_t physical_memory_bytes() {
+  const long pages = sysconf(_SC_PHYS_PAGES);
+  const long page = sysconf(_SC_PAGESIZE);
+  return pages > 0 && page > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) : 0;
+}
+
 }  // namespace
 
 KvCache::KvCache(const HParams& hp, int n_ctx, KvType type)
@@ -31,6 +40,13 @@ KvCache::KvCache(const HParams& hp, int n_ctx, KvType type)
   k_row_bytes_ = elem_row_bytes(type, k_dim_);
   v_row_bytes_ = elem_row_bytes(type, v_dim_);
   const size_t rows = static_cast<size_t>(hp.n_layer) * static_cast<size_t>(n_ctx);
+  // A context this machine cannot hold is the caller's configuration error, not a bad_alloc
+  // (or, under AddressSanitizer, an abort) from deep inside the session's constructor.
+  const uint64_t need = static_cast<uint64_t>(rows) * (k_row_bytes_ + v_row_bytes_);
+  const uint64_t have = physical_memory_bytes();
+  if (have != 0 && need > have)
+    throw ConfigError("n_ctx " + std::to_string(n_ctx) + ": the KV cache would need " + std::to_string(need >> 20) +
+                      " MiB, more than the " + std::to_string(have >> 20) + " MiB of memory of this machine");
   k_.resize(rows * k_row_bytes_);
   v_.resize(rows * v_row_bytes_);
 }

@@ -28,6 +28,10 @@ std::string valid_utf8(std::string_view s) {
     const size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
     bool ok = len > 0 && i + len <= s.size() && !(c == 0xC0 || c == 0xC1 || c > 0xF4);
     for (size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+    if (ok && len >= 3) {  // overlong forms, surrogates and code points above U+10FFFF: JSON refuses them
+      const auto c1 = static_cast<unsigned char>(s[i + 1]);
+      ok = !((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 >= 0xA0) || (c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 >= 0x90));
+    }
     if (ok) {
       out.append(s.substr(i, len));
       i += len;
