@@ -45,7 +45,7 @@ class TestSettings : public QObject {
     a.sampling.seed = 42;
     a.expertBudgetMiB = 700;
     a.cachePolicy = QStringLiteral("lfu");
-    a.memoryMarginMiB = 256;
+    a.awareMarginPercent = 256;
     a.prefetch = false;
     a.theme = Theme::dark;
     a.save();

@@ -31,7 +31,7 @@ AppSettings AppSettings::load() {
   a.kvType = s.value(QStringLiteral("engine/kvType"), a.kvType).toString();
   a.expertBudgetMiB = s.value(QStringLiteral("experts/budgetMiB"), a.expertBudgetMiB).toInt();
   a.cachePolicy = s.value(QStringLiteral("experts/cachePolicy"), a.cachePolicy).toString();
-  a.memoryMarginMiB = s.value(QStringLiteral("experts/memoryMarginMiB"), a.memoryMarginMiB).toInt();
+  a.awareMarginPercent = s.value(QStringLiteral("experts/awareMarginPercent"), a.awareMarginPercent).toInt();
   a.prefetch = s.value(QStringLiteral("experts/prefetch"), a.prefetch).toBool();
   a.theme = themeFromName(s.value(QStringLiteral("ui/theme")).toString());
   const QJsonDocument doc = QJsonDocument::fromJson(s.value(QStringLiteral("sampling/defaults")).toByteArray());
@@ -46,7 +46,7 @@ void AppSettings::save() const {
   s.setValue(QStringLiteral("engine/kvType"), kvType);
   s.setValue(QStringLiteral("experts/budgetMiB"), expertBudgetMiB);
   s.setValue(QStringLiteral("experts/cachePolicy"), cachePolicy);
-  s.setValue(QStringLiteral("experts/memoryMarginMiB"), memoryMarginMiB);
+  s.setValue(QStringLiteral("experts/awareMarginPercent"), awareMarginPercent);
   s.setValue(QStringLiteral("experts/prefetch"), prefetch);
   s.setValue(QStringLiteral("ui/theme"), themeName(theme));
   s.setValue(QStringLiteral("sampling/defaults"), QJsonDocument(samplingToJson(sampling)).toJson(QJsonDocument::Compact));

@@ -1,10 +1,12 @@
 // ChatBackend over the engine's public API (moe/engine.hpp).
 #include "moe/engine.hpp"
 #include "moe/errors.hpp"
+#include "moe/telemetry/hub.hpp"
 
 #include "moe/ui/chat-backend.hpp"
 
 
+#include <algorithm>
 #include <mutex>
 
 namespace moe::ui {
@@ -33,6 +35,9 @@ ModelSummary summarize(const ModelInfo& info) {
   m.paramsActive = info.params_active;
   m.fileBytes = info.file_bytes;
   m.hasChatTemplate = info.has_chat_template;
+  // The forward pass records routing, expert-cache and kernel events for MoE models whenever
+  // telemetry is compiled in, so the panels wait for them.
+  m.engineTelemetry = moe::tel::kCompiledIn && info.n_expert > 0;
   return m;
 }
 
@@ -47,6 +52,18 @@ class EngineBackend final : public ChatBackend {
     sopts.n_ctx = request.contextSize;
     sopts.kv_type = kvTypeFromName(request.kvType);
     auto session = create_session(model, sopts);
+    const ModelInfo& info = model_info(*model);
+    if (info.n_expert > 0) {
+      MoeOptions moe = recommended_moe_options(info);
+      if (request.expertBudgetMiB > 0) {
+        moe.cache.budget_experts_per_layer = 0;
+        moe.cache.budget_bytes = static_cast<uint64_t>(request.expertBudgetMiB) << 20;
+      }
+      if (!request.cachePolicy.isEmpty()) moe.cache.policy = cache_policy_from_name(request.cachePolicy.toStdString());
+      moe.cache.prefetch = request.prefetch;
+      moe.aware_margin = static_cast<float>(std::clamp(request.awareMarginPercent, 0, 99)) / 100.0f;
+      session->set_moe_options(moe);
+    }
     {
       std::lock_guard lock(mutex_);
       session_ = std::move(session);

@@ -43,6 +43,10 @@ void MainWindow::openModel(const QString& path) {
   req.threads = settings_.threads;
   req.contextSize = settings_.contextSize;
   req.kvType = settings_.kvType;
+  req.expertBudgetMiB = settings_.expertBudgetMiB;
+  req.cachePolicy = settings_.cachePolicy;
+  req.prefetch = settings_.prefetch;
+  req.awareMarginPercent = settings_.awareMarginPercent;
   pending_->load(req);
   loadBar_->setValue(0);
   loadBar_->show();

@@ -110,18 +110,19 @@ SettingsDialog::SettingsDialog(const AppSettings& a, QWidget* parent) : QDialog(
   layout->addWidget(engine);
 
   auto* experts = new QGroupBox(tr("Expert cache"), this);
-  const QString pending = tr("Stored now; applied once the engine supports it.");
+  const QString pending = tr("Applies to the next model you load (MoE models only).");
   experts->setToolTip(pending);
   auto* xf = new QFormLayout(experts);
-  budget_ = intBox(0, 1 << 20, tr("Expert budget"), tr("unlimited"));
+  budget_ = intBox(0, 1 << 20, tr("Expert budget"), tr("recommended: half the experts"));
   budget_->setSuffix(tr(" MiB"));
   budget_->setSingleStep(256);
   policy_ = new QComboBox;
   policy_->setAccessibleName(tr("Cache policy"));
-  policy_->addItems({QStringLiteral("lru"), QStringLiteral("lfu"), QStringLiteral("router-aware")});
-  margin_ = intBox(0, 1 << 20, tr("Memory-aware margin"));
-  margin_->setSuffix(tr(" MiB"));
-  margin_->setSingleStep(256);
+  policy_->addItems({QString(), QStringLiteral("lfu"), QStringLiteral("lru"), QStringLiteral("arc"), QStringLiteral("least-stale")});
+  policy_->setItemText(0, tr("recommended (lfu)"));
+  margin_ = intBox(0, 99, tr("Memory-aware margin"));
+  margin_->setSuffix(tr(" %"));
+  margin_->setSingleStep(5);
   prefetch_ = new QCheckBox(tr("Prefetch the next layer's experts"));
   prefetch_->setAccessibleName(tr("Prefetch"));
   for (QWidget* w : std::initializer_list<QWidget*>{budget_, policy_, margin_, prefetch_}) w->setToolTip(pending);
@@ -155,8 +156,8 @@ SettingsDialog::SettingsDialog(const AppSettings& a, QWidget* parent) : QDialog(
   context_->setValue(a.contextSize);
   kvType_->setCurrentText(a.kvType);
   budget_->setValue(a.expertBudgetMiB);
-  policy_->setCurrentText(a.cachePolicy);
-  margin_->setValue(a.memoryMarginMiB);
+  policy_->setCurrentIndex(a.cachePolicy.isEmpty() ? 0 : std::max(0, policy_->findText(a.cachePolicy)));
+  margin_->setValue(a.awareMarginPercent);
   prefetch_->setChecked(a.prefetch);
   sampling_->setSettings(a.sampling);
   theme_->setCurrentIndex(theme_->findData(themeName(a.theme)));
@@ -168,8 +169,8 @@ AppSettings SettingsDialog::settings() const {
   a.contextSize = context_->value();
   a.kvType = kvType_->currentText();
   a.expertBudgetMiB = budget_->value();
-  a.cachePolicy = policy_->currentText();
-  a.memoryMarginMiB = margin_->value();
+  a.cachePolicy = policy_->currentIndex() == 0 ? QString() : policy_->currentText();
+  a.awareMarginPercent = margin_->value();
   a.prefetch = prefetch_->isChecked();
   a.sampling = sampling_->settings();
   a.theme = themeFromName(theme_->currentData().toString());

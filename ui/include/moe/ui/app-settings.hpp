@@ -1,6 +1,6 @@
 #pragma once
-// Application settings kept in QSettings. The expert-cache settings (budget, policy, margin,
-// prefetch) are stored now and applied once the engine exposes them.
+// Application settings kept in QSettings. The expert-cache settings (budget, policy, prefetch)
+// apply to the next model load; 0 / empty means the engine's recommended configuration.
 #include "moe/ui/chat-types.hpp"
 
 #include <QString>
@@ -16,9 +16,9 @@ struct AppSettings {
   QString kvType = QStringLiteral("f16");  // f16, f32, q8_0
   SamplingSettings sampling;               // defaults for new conversations
   int expertBudgetMiB = 0;                 // 0 = every expert resident
-  QString cachePolicy = QStringLiteral("lru");  // lru, lfu, router-aware
-  int memoryMarginMiB = 1024;
-  bool prefetch = true;
+  QString cachePolicy;                     // lru, lfu, arc, least-stale; empty = recommended (lfu)
+  int awareMarginPercent = 50;               // memory-aware routing margin, % of a pick's probability
+  bool prefetch = false;                   // measured: no gain when the file is in the page cache
   Theme theme = Theme::followSystem;
 
   static AppSettings load();  // from the application's QSettings

@@ -59,6 +59,12 @@ struct LoadRequest {
   int threads = 0;
   int contextSize = 0;
   QString kvType = QStringLiteral("f16");
+  // Expert cache for MoE models. 0 / empty: the engine's recommended configuration
+  // (half the experts of each layer resident, LFU, memory-aware margin 0.5).
+  int expertBudgetMiB = 0;
+  QString cachePolicy = {};  // lru, lfu, arc, least-stale
+  bool prefetch = false;
+  int awareMarginPercent = 50;
 };
 
 // Registers the types above with Qt's meta-type system (idempotent).
