@@ -72,9 +72,18 @@ inline std::vector<int32_t> parse_token_list(const std::string& s) {
   return ids;
 }
 
-// The bundled demo model when MODEL is omitted: the source tree's copy, then the installed one.
+// The bundled demo model when MODEL is omitted: beside the executable (share/ next to bin/, as
+// the .deb and the portable .tar.gz lay it out), then the source tree's copy, then the
+// configured install prefix.
 inline std::filesystem::path default_model() {
 #if defined(MOESCOPE_DEFAULT_MODEL_SOURCE) && defined(MOESCOPE_DEFAULT_MODEL_INSTALLED)
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const auto beside = exe.parent_path().parent_path() / "share" / "moescope" / "models" /
+                        std::filesystem::path(MOESCOPE_DEFAULT_MODEL_INSTALLED).filename();
+    if (std::filesystem::exists(beside)) return beside;
+  }
   for (const char* p : {MOESCOPE_DEFAULT_MODEL_SOURCE, MOESCOPE_DEFAULT_MODEL_INSTALLED})
     if (std::filesystem::exists(p)) return p;
   throw UsageError(std::string("no MODEL given and the bundled demo model is missing (looked for ") +

@@ -59,7 +59,8 @@ int cmd_run(int argc, char** argv) {
       else req.prompt = prompt;
       s = session->generate(req, on_token);
     }
-    std::printf(ids ? "%s\n" : "%s\n", ids ? generated_ids.c_str() : "");
+    std::printf("%s\n", ids ? generated_ids.c_str() : "");
+    std::fflush(stdout);  // the text ends before the stats line on a shared terminal
     std::fprintf(stderr,
                  "prompt: %d tokens, %.1f tok/s | generated: %d tokens, %.1f tok/s | TTFT %.1f ms | stop: %s\n",
                  s.prompt_tokens, s.prompt_tok_s, s.generated_tokens, s.decode_tok_s, s.time_to_first_token_ms,

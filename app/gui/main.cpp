@@ -8,6 +8,7 @@
 #include "moe/ui/theme.hpp"
 
 #include <QApplication>
+#include <QCoreApplication>
 #include <QCommandLineParser>
 #include <QFileInfo>
 #include <QTemporaryDir>
@@ -16,7 +17,12 @@
 
 namespace {
 
+// Beside the executable (share/ next to bin/: the .deb and the portable .tar.gz), then the
+// source tree, then the configured install prefix.
 QString defaultModelPath() {
+  const QString beside = QCoreApplication::applicationDirPath() + QStringLiteral("/../share/moescope/models/") +
+                         QFileInfo(QString::fromUtf8(MOESCOPE_DEFAULT_MODEL_INSTALLED)).fileName();
+  if (QFileInfo::exists(beside)) return QFileInfo(beside).canonicalFilePath();
   for (const char* candidate : {MOESCOPE_DEFAULT_MODEL_SOURCE, MOESCOPE_DEFAULT_MODEL_INSTALLED}) {
     const QString p = QString::fromUtf8(candidate);
     if (QFileInfo::exists(p)) return p;
@@ -58,7 +64,7 @@ int main(int argc, char** argv) {
   const QStringList args = parser.positionalArguments();
   QString model = parser.value(modelOpt);
   if (model.isEmpty() && !args.isEmpty()) model = args.first();
-  if (model.isEmpty() && automatic) model = defaultModelPath();
+  if (model.isEmpty()) model = defaultModelPath();  // the bundled demo model
 
   moe::ui::Theme theme = moe::ui::AppSettings::load().theme;
   if (parser.isSet(themeOpt)) theme = moe::ui::themeFromName(parser.value(themeOpt));
