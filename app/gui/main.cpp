@@ -13,6 +13,7 @@
 #include <QFileInfo>
 #include <QTemporaryDir>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace {
@@ -56,8 +57,9 @@ int main(int argc, char** argv) {
   const QCommandLineOption shotOpt(QStringLiteral("screenshot"), QStringLiteral("Load the model, run one reply, save a picture of the window, exit"), QStringLiteral("out.png"));
   const QCommandLineOption selftestOpt(QStringLiteral("selftest"), QStringLiteral("Same as --screenshot without saving; exit 0 on success"));
   const QCommandLineOption promptOpt(QStringLiteral("prompt"), QStringLiteral("Prompt for --screenshot/--selftest"), QStringLiteral("text"));
+  const QCommandLineOption maxTokensOpt(QStringLiteral("max-tokens"), QStringLiteral("Reply length for --screenshot/--selftest (default 48)"), QStringLiteral("n"));
   const QCommandLineOption themeOpt(QStringLiteral("theme"), QStringLiteral("light, dark or system (overrides the setting for this run)"), QStringLiteral("name"));
-  parser.addOptions({modelOpt, shotOpt, selftestOpt, promptOpt, themeOpt});
+  parser.addOptions({modelOpt, shotOpt, selftestOpt, promptOpt, maxTokensOpt, themeOpt});
   parser.process(app);
 
   const bool automatic = parser.isSet(shotOpt) || parser.isSet(selftestOpt);
@@ -90,6 +92,7 @@ int main(int argc, char** argv) {
     ao.modelPath = model;
     ao.screenshotPath = parser.value(shotOpt);
     if (parser.isSet(promptOpt)) ao.prompt = parser.value(promptOpt);
+    if (parser.isSet(maxTokensOpt)) ao.maxTokens = std::max(1, parser.value(maxTokensOpt).toInt());
     moe::ui::AutoRun run(&window, ao);
     int code = 1;
     QObject::connect(&run, &moe::ui::AutoRun::finished, &app, [&code](int exitCode, const QString& message) {

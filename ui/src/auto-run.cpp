@@ -9,6 +9,8 @@
 
 #include "qcustomplot-include.hpp"
 
+#include <algorithm>
+
 #include <QApplication>
 #include <QDir>
 #include <QFileInfo>
@@ -20,6 +22,14 @@ AutoRun::AutoRun(MainWindow* window, Options options, QObject* parent)
     : QObject(parent), window_(window), options_(std::move(options)) {
   timeout_.setSingleShot(true);
   poll_.setInterval(100);
+  latencyProbe_.setTimerType(Qt::PreciseTimer);
+  latencyProbe_.setInterval(5);
+  connect(&latencyProbe_, &QTimer::timeout, this, [this] {
+    const double gap = static_cast<double>(sinceProbe_.nsecsElapsed()) * 1e-6 - latencyProbe_.interval();
+    worstStallMs_ = std::max(worstStallMs_, gap);
+    ++probeTicks_;
+    sinceProbe_.restart();
+  });
   connect(&timeout_, &QTimer::timeout, this, [this] {
     const QStringList waiting = panelsWaiting();
     fail(waiting.isEmpty() || !window_->modelLoaded() || window_->replying()
@@ -42,8 +52,12 @@ void AutoRun::start() {
     c.sampling.temperature = 0.0;  // reproducible screenshots
     window_->conversations()->update(c, false);
     if (!window_->sendMessage(options_.prompt)) fail(tr("could not send the prompt"));
+    sinceProbe_.start();
+    latencyProbe_.start();
   });
   connect(window_, &MainWindow::replyDone, this, [this](const ReplyStatsValue& s) {
+    latencyProbe_.stop();
+    generated_ = s.generatedTokens;
     if (s.generatedTokens <= 0) {
       fail(tr("the reply was empty (stop reason: %1)").arg(s.stopReason));
       return;
@@ -87,7 +101,9 @@ void AutoRun::checkPanels() {
   }
   done_ = true;
   timeout_.stop();
-  Q_EMIT finished(0, options_.screenshotPath.isEmpty() ? tr("self-test passed") : tr("saved %1").arg(options_.screenshotPath));
+  const QString stall = tr(" (%1 tokens; worst GUI stall while generating: %2 ms over %3 event-loop probes)")
+                            .arg(generated_).arg(worstStallMs_, 0, 'f', 1).arg(probeTicks_);
+  Q_EMIT finished(0, (options_.screenshotPath.isEmpty() ? tr("self-test passed") : tr("saved %1").arg(options_.screenshotPath)) + stall);
 }
 
 void AutoRun::fail(const QString& why) {

@@ -4,6 +4,7 @@
 // show data, optionally save a grab of the window, then report success or the reason.
 #include "moe/ui/chat-types.hpp"
 
+#include <QElapsedTimer>
 #include <QObject>
 #include <QString>
 #include <QTimer>
@@ -26,6 +27,9 @@ class AutoRun : public QObject {
   void start();
   // Panels that have a data source but no data yet (empty when all are populated).
   QStringList panelsWaiting() const;
+  // Longest the GUI event loop went without running a 5 ms timer while the reply was
+  // generated (the UI must never wait on the engine), in milliseconds.
+  double worstStallMs() const { return worstStallMs_; }
 
  Q_SIGNALS:
   void finished(int exitCode, const QString& message);
@@ -39,6 +43,11 @@ class AutoRun : public QObject {
   QTimer poll_;
   bool done_ = false;
   int polls_ = 0;
+  QTimer latencyProbe_;
+  QElapsedTimer sinceProbe_;
+  double worstStallMs_ = 0.0;
+  int probeTicks_ = 0;
+  int generated_ = 0;
 };
 
 }  // namespace moe::ui
