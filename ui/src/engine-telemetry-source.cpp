@@ -42,7 +42,9 @@ std::optional<CacheEvent> cacheEventOf(tel::CacheAction a) {
 std::size_t EngineTelemetrySource::drainInto(TelemetryBatch& out) {
   if (!tel::kCompiledIn) return 0;
   tel::Hub& hub = tel::Hub::instance();
-  const std::size_t n = hub.drain([&](std::size_t, const tel::Event& e) {
+  const std::size_t n = hub.drain([&](std::size_t producer, const tel::Event& e) {
+    constexpr std::size_t kMaxTraceEvents = std::size_t{1} << 21;  // ~270 MB of trace JSON at most
+    if (replyEvents_.size() < kMaxTraceEvents) replyEvents_.push_back({producer, e});
     switch (e.kind) {
       case tel::EventKind::routing: {
         const tel::RoutingEvent& r = e.routing;

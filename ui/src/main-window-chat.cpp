@@ -240,6 +240,7 @@ void MainWindow::editAndResend(int index, const QString& text) {
 }
 
 void MainWindow::startReply(Conversation c) {
+  hub_->beginReply();
   ChatRequest req;
   req.messages = c.turns();
   req.sampling = c.sampling;

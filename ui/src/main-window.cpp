@@ -183,6 +183,7 @@ void MainWindow::buildMenus() {
   file->addAction(tr("&Find Models on This Computer…"), this, &MainWindow::findModels);
   file->addSeparator();
   file->addAction(tr("&Export Conversation as Markdown…"), this, &MainWindow::exportConversation);
+  file->addAction(tr("Export &Trace of Last Reply…"), this, &MainWindow::exportTrace);
   file->addSeparator();
   QAction* prefs = file->addAction(tr("&Settings…"), this, &MainWindow::showSettings);
   prefs->setShortcut(QKeySequence::Preferences);

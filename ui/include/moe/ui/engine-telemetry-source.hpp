@@ -3,6 +3,7 @@
 // records of telemetry-types.hpp. Engine events carry times, not token positions, for kernel
 // spans and cache lookups: spans are attributed to the token step whose time range holds
 // them; cache lookups to the latest routed position seen.
+#include "moe/telemetry/trace.hpp"
 #include "moe/ui/telemetry-feed.hpp"
 
 #include <cstdint>
@@ -16,6 +17,9 @@ class EngineTelemetrySource {
   // Drains every engine ring, appending converted records to `out` (the only consumer of
   // the engine's hub should be this). Returns the number of engine records read.
   std::size_t drainInto(TelemetryBatch& out);
+  // The raw engine records drained since beginReply(), for the trace export (capped).
+  void beginReply() { replyEvents_.clear(); }
+  const std::vector<tel::TracedEvent>& replyEvents() const { return replyEvents_; }
 
  private:
   struct PendingSpan {
@@ -31,6 +35,7 @@ class EngineTelemetrySource {
   std::deque<StepRange> steps_;  // recent token steps, by time
   int lastPosition_ = 0;
   unsigned long long lastDropped_ = 0;
+  std::vector<tel::TracedEvent> replyEvents_;
 };
 
 }  // namespace moe::ui

@@ -93,6 +93,7 @@ class MainWindow : public QMainWindow {
   void deleteConversation(const QString& id);
   void editConversationSettings();
   void exportConversation();
+  void exportTrace();  // Chrome trace + routing CSV of the last reply
   void startReply(Conversation c);
   void connectController(EngineController* c);
   void onModelLoaded(EngineController* c, const ModelSummary& summary);

@@ -25,6 +25,12 @@ class TelemetryHub : public QObject {
 
   void reset(int nLayers = 0, int nExperts = 0);  // a new model: forget the old one's data
   void drainNow();
+  // Marks the start of a reply: the trace export covers what the engine records from here.
+  void beginReply() {
+    drainNow();
+    engine_.beginReply();
+  }
+  const std::vector<tel::TracedEvent>& replyEvents() const { return engine_.replyEvents(); }
 
  Q_SIGNALS:
   void updated(bool routing, bool cache, bool kernels, bool throughput);
