@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # MoEScope developer entry point: installs what is missing, builds, and runs.
 #   packaging/dev.sh run [MODEL.gguf] [app args]   build (release) and start the GUI
-#   packaging/dev.sh test                          build (ci preset) and run every CTest test
+#   packaging/dev.sh test                          build (ci preset) and run every CTest test, then
+#                                                  the unit/conformance tests under ASan+UBSan
 #   packaging/dev.sh package                       build (release) and make the .deb / .tar.gz
 #   packaging/dev.sh deps                          only install the Debian packages
 # Idempotent and quiet when everything is already installed.
@@ -54,6 +55,9 @@ case "$cmd" in
     export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
     build ci
     ctest --preset ci -j "$(jobs)" "$@"
+    # The unit and conformance suites again under AddressSanitizer + UBSan (any report fails).
+    build asan
+    ctest --preset asan -L "unit|conformance" -j "$(jobs)"
     # The installer test needs root (apt install/purge); CI runs as root.
     if [ "$(id -u)" -eq 0 ] && [ "${MOESCOPE_PACKAGE_TEST:-1}" != 0 ]; then
       packaging/test-package.sh ci
