@@ -71,7 +71,7 @@ case "$cmd" in
     (cd build/release && cpack -G "DEB;TGZ")
     ;;
   *)
-    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac
