@@ -53,6 +53,20 @@ struct ExpertCacheLayerStats {
   uint64_t miss_latency_ns = 0;         // total time acquire() waited on reads
   uint64_t hidden_latency_ns = 0;       // read time of prefetches that were then used
   std::array<uint64_t, 16> miss_latency_hist{};  // bucket b: [2^b, 2^(b+1)) microseconds
+
+  ExpertCacheLayerStats& operator+=(const ExpertCacheLayerStats& s) noexcept {
+    hits += s.hits;
+    misses += s.misses;
+    evictions += s.evictions;
+    prefetch_issued += s.prefetch_issued;
+    prefetch_used += s.prefetch_used;
+    prefetch_wasted += s.prefetch_wasted;
+    bytes_paged_in += s.bytes_paged_in;
+    miss_latency_ns += s.miss_latency_ns;
+    hidden_latency_ns += s.hidden_latency_ns;
+    for (size_t b = 0; b < miss_latency_hist.size(); ++b) miss_latency_hist[b] += s.miss_latency_hist[b];
+    return *this;
+  }
 };
 
 // Runs a task asynchronously (the engine's task arena); the cache never creates threads.

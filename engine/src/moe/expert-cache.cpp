@@ -398,18 +398,7 @@ ExpertCacheLayerStats ExpertCache::layer_stats(int layer) const {
 ExpertCacheLayerStats ExpertCache::total_stats() const {
   std::lock_guard lock(mutex_);
   ExpertCacheLayerStats t;
-  for (const ExpertCacheLayerStats& s : stats_) {
-    t.hits += s.hits;
-    t.misses += s.misses;
-    t.evictions += s.evictions;
-    t.prefetch_issued += s.prefetch_issued;
-    t.prefetch_used += s.prefetch_used;
-    t.prefetch_wasted += s.prefetch_wasted;
-    t.bytes_paged_in += s.bytes_paged_in;
-    t.miss_latency_ns += s.miss_latency_ns;
-    t.hidden_latency_ns += s.hidden_latency_ns;
-    for (size_t b = 0; b < t.miss_latency_hist.size(); ++b) t.miss_latency_hist[b] += s.miss_latency_hist[b];
-  }
+  for (const ExpertCacheLayerStats& s : stats_) t += s;
   return t;
 }
 

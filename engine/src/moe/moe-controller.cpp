@@ -16,16 +16,7 @@ bool same_cache(const ExpertCacheConfig& a, const ExpertCacheConfig& b) {
 }
 
 void add(MoeLayerStats& t, const MoeLayerStats& s) {
-  t.cache.hits += s.cache.hits;
-  t.cache.misses += s.cache.misses;
-  t.cache.evictions += s.cache.evictions;
-  t.cache.prefetch_issued += s.cache.prefetch_issued;
-  t.cache.prefetch_used += s.cache.prefetch_used;
-  t.cache.prefetch_wasted += s.cache.prefetch_wasted;
-  t.cache.bytes_paged_in += s.cache.bytes_paged_in;
-  t.cache.miss_latency_ns += s.cache.miss_latency_ns;
-  t.cache.hidden_latency_ns += s.cache.hidden_latency_ns;
-  for (size_t b = 0; b < t.cache.miss_latency_hist.size(); ++b) t.cache.miss_latency_hist[b] += s.cache.miss_latency_hist[b];
+  t.cache += s.cache;
   t.routed += s.routed;
   t.picks += s.picks;
   t.changed += s.changed;
