@@ -5,10 +5,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "moe/errors.hpp"
 
 namespace moe::cli {
 
@@ -70,6 +74,15 @@ inline std::vector<int32_t> parse_token_list(const std::string& s) {
   }
   if (ids.empty()) throw UsageError("--tokens: no token ids");
   return ids;
+}
+
+// The whole file, byte for byte (no newline translation); IoError naming the file otherwise.
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IoError(path + ": cannot open");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) throw IoError(path + ": read error");
+  return text;
 }
 
 // The bundled demo model when MODEL is omitted: beside the executable (share/ next to bin/, as

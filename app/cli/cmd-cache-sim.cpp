@@ -96,15 +96,12 @@ int cmd_cache_sim(int argc, char** argv) {
     }
     if (model_path.empty() || text_path.empty()) throw cli::UsageError("MODEL and TEXTFILE are required");
     if (ctx < 2) throw cli::UsageError("--ctx must be at least 2");
-    std::ifstream in(text_path, std::ios::binary);
-    if (!in) throw std::runtime_error("cannot read " + text_path);
-    std::stringstream ss;
-    ss << in.rdbuf();
+    const std::string text = cli::read_file(text_path);
 
     auto model = load_model(model_path, lo);
     const ModelInfo& info = model_info(*model);
     if (info.n_expert <= 0) throw ConfigError(model_path + " is a dense model: no experts to cache");
-    std::vector<int32_t> toks = tokenize(*model, ss.str(), true, false);
+    std::vector<int32_t> toks = tokenize(*model, text, true, false);
     if (max_tokens > 0 && toks.size() > static_cast<size_t>(max_tokens)) toks.resize(static_cast<size_t>(max_tokens));
     if (toks.size() < 2) throw std::runtime_error(text_path + ": fewer than 2 tokens");
 

@@ -29,12 +29,9 @@ int cmd_perplexity(int argc, char** argv) {
     }
     if (model_path.empty() || text_path.empty()) throw cli::UsageError("MODEL and TEXTFILE are required");
     if (ctx < 2) throw cli::UsageError("--ctx must be at least 2");
-    std::ifstream in(text_path, std::ios::binary);
-    if (!in) throw std::runtime_error("cannot read " + text_path);
-    std::stringstream ss;
-    ss << in.rdbuf();
+    const std::string text = cli::read_file(text_path);
     auto model = load_model(model_path, lo);
-    const std::vector<int32_t> toks = tokenize(*model, ss.str(), true, parse_special);
+    const std::vector<int32_t> toks = tokenize(*model, text, true, parse_special);
     if (toks.size() < 2) throw std::runtime_error(text_path + ": fewer than 2 tokens");
     SessionOptions so;
     so.n_ctx = ctx;

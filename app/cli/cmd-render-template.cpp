@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "cli-args.hpp"
 #include "moe/chat-template.hpp"
 #include "moe/errors.hpp"
 #include "moe/gguf.hpp"
@@ -21,12 +22,6 @@ constexpr const char* kUsage =
     "Prints the rendered prompt exactly, without adding a newline. --context adds variables\n"
     "from a JSON object (e.g. {\"enable_thinking\": false}). With MODEL, the template and the\n"
     "BOS/EOS texts come from the GGUF (--bos-token/--eos-token override them).\n";
-
-std::string read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw moe::IoError("cannot open '" + path + "'");
-  return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-}
 
 }  // namespace
 
@@ -61,15 +56,15 @@ int cmd_render_template(int argc, char** argv) {
   }
 
   moe::TemplateInputs in;
-  in.messages_json = read_file(*messages_file);
-  if (tools_file) in.tools_json = read_file(*tools_file);
-  if (context_file) in.extra_context_json = read_file(*context_file);
+  in.messages_json = moe::cli::read_file(*messages_file);
+  if (tools_file) in.tools_json = moe::cli::read_file(*tools_file);
+  if (context_file) in.extra_context_json = moe::cli::read_file(*context_file);
   in.add_generation_prompt = add_generation_prompt;
   in.now_iso8601 = now;
 
   std::optional<moe::ChatTemplate> tmpl;
   if (template_file) {
-    tmpl = moe::ChatTemplate::parse(read_file(*template_file), *template_file);
+    tmpl = moe::ChatTemplate::parse(moe::cli::read_file(*template_file), *template_file);
   } else {
     moe::ModelChatFormat format = moe::chat_format_from_gguf(*moe::GgufFile::open(*model));
     if (format.chat_template.used_fallback) std::fprintf(stderr, "note: %s\n", format.chat_template.note.c_str());

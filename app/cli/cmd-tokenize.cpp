@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cli-args.hpp"
 #include "moe/errors.hpp"
 #include "moe/tokenizer.hpp"
 
@@ -75,10 +76,7 @@ int cmd_tokenize(int argc, char** argv) {
     return 2;
   }
   if (file) {
-    std::ifstream in(*file, std::ios::binary);
-    if (!in) throw moe::IoError(*file + ": cannot open");
-    text = std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (in.bad()) throw moe::IoError(*file + ": read error");
+    text = moe::cli::read_file(*file);
   }
   const auto tok = moe::Tokenizer::load(*model);
   const std::vector<moe::TokenId> ids = tok->tokenize(*text, add_special, parse_special);
