@@ -45,7 +45,7 @@ apt_arm64() {
   shift
   "$tool" -q -o Dir::State="$cache/apt" -o Dir::State::status="$cache/apt/status" \
     -o Dir::Cache="$cache/apt/cache" -o APT::Architecture=arm64 -o APT::Architectures::=arm64 \
-    -o Debug::NoLocking=1 "$@"
+    -o Debug::NoLocking=1 -o APT::Sandbox::User=root "$@"
 }
 
 arm64_root() {
@@ -75,7 +75,11 @@ start=$(date +%s)
 host_deps
 arm64_root
 export MOESCOPE_CROSS_ROOT=$sysroot
-[ -f build/aarch64/CMakeCache.txt ] || cmake --preset aarch64 >/dev/null
+# A build configured against another arm64 folder caches paths into it: configure afresh.
+cached=$(sed -n 's/^MOESCOPE_CROSS_ROOT:[A-Z]*=//p' build/aarch64/CMakeCache.txt 2>/dev/null || true)
+[ "$cached" = "$sysroot" ] || rm -f build/aarch64/CMakeCache.txt
+# Configured every time (about a second): the preset takes the arm64 folder from the environment.
+cmake --preset aarch64 >/dev/null
 cmake --build build/aarch64 -j "$(nproc 2>/dev/null || echo 2)"
 ctest --preset aarch64 -j "$(nproc 2>/dev/null || echo 2)" "$@"
 echo "cross-test-aarch64: done in $(( $(date +%s) - start )) s"
