@@ -4,11 +4,11 @@
 // (that needs the dotprod extension), so products go through widening multiplies. Included
 // only by table-neon.cpp; a template on Arch, so the file gets its own copy (ODR).
 //
-// Exactness: every sum below is exact. s8 x s8 products fit i16 (|p| <= 128 * 127, q8_0 /
-// q8_K never produce -128), two of them fit i16 (the weight side of a pair is <= 127 in
-// magnitude), and the i16 partial sums widen to i32 before any further addition. The
-// unsigned weight values (nibbles, 5- and 6-bit K-quant values) are below 128, so they are
-// multiplied as signed bytes.
+// Exactness: every sum below is exact. Any s8 x s8 product fits i16 (|p| <= 128 * 128);
+// dot16 widens the products pairwise into i32 (vpadal), dot_run adds two in i16 first, which
+// the K-quant weight values (< 64) keep below 2 * 63 * 128. The unsigned weight values
+// (nibbles, 5- and 6-bit K-quant values) are below 128, so they are multiplied as signed
+// bytes.
 #include <arm_neon.h>
 
 #include <cstdint>
@@ -176,7 +176,7 @@ struct NeonQuantOps {
   // Sub-blocks 4 half .. 4 half + 3 of the table's eight scales, one per 16 values.
   static GS q6_group_scales(Q6Table table, int half) { return half == 0 ? vget_low_s16(table) : vget_high_s16(table); }
 
-  // acc += scale_K * (run . y16); each i16 lane holds two products (<= 2 * 127 * 63).
+  // acc += scale_K * (run . y16); each i16 lane holds two products (<= 2 * 63 * 128).
   template <int K>
   static Acc dot_run(Acc acc, int8x16_t run, const int8_t* y16, GS gs) {
     const int8x16_t y = vld1q_s8(y16);
