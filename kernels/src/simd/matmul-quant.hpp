@@ -1,7 +1,7 @@
 #pragma once
 // GEMV / GEMM for the quantized weight types with a fast path (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1,
 // IQ4_NL against q8_0 activations; Q4_K, Q5_K, Q6_K against q8_K), written once against QuantOps<Arch>, the
-// per-ISA integer vocabulary (qops-x86.hpp). A register tile covers RT weight rows x TT
+// per-ISA integer vocabulary (qops-x86.hpp, qops-neon.hpp). A register tile covers RT weight rows x TT
 // tokens: each unpacked weight unit serves TT tokens, each activation unit RT rows.
 //
 // Exactness: block integer sums are exact. In GEMV (one token) the K-quants then apply the
