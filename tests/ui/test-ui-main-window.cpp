@@ -258,7 +258,7 @@ class TestMainWindow : public QObject {
     MainWindow w(options(dir.path()));
     Conversation a = Conversation::create(QStringLiteral("Rust lifetimes"), {});
     Conversation b = Conversation::create(QStringLiteral("Cooking"), {});
-    b.messages.push_back({QStringLiteral("user"), QStringLiteral("how long to boil an egg"), {}, {}});
+    b.messages.push_back({QStringLiteral("user"), QStringLiteral("how long to boil an egg"), {}, {}, {}});
     w.conversations()->add(a);
     w.conversations()->add(b);
     QListView* list = w.sidebar()->listView();

@@ -33,6 +33,8 @@ EngineController::EngineController(std::unique_ptr<ChatBackend> backend, std::sh
   }, Qt::QueuedConnection);
   connect(worker_, &EngineWorker::replyStarted, this, &EngineController::replyStarted, Qt::QueuedConnection);
   connect(worker_, &EngineWorker::tokenText, this, &EngineController::tokenText, Qt::QueuedConnection);
+  connect(worker_, &EngineWorker::promptTokens, this, &EngineController::promptTokens, Qt::QueuedConnection);
+  connect(worker_, &EngineWorker::tokenSpans, this, &EngineController::tokenSpans, Qt::QueuedConnection);
   connect(worker_, &EngineWorker::replyFinished, this, [this](quint64 id, const ReplyStatsValue& s) {
     if (id == busyId_) busyId_ = 0;
     Q_EMIT replyFinished(id, s);

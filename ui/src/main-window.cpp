@@ -12,6 +12,7 @@
 #include "moe/ui/model-scanner.hpp"
 #include "moe/ui/settings-dialogs.hpp"
 #include "moe/ui/telemetry-hub.hpp"
+#include "moe/ui/token-routing-view.hpp"
 #include "moe/ui/telemetry-panels.hpp"
 #include "moe/ui/theme.hpp"
 
@@ -80,7 +81,11 @@ MainWindow::MainWindow(Options options, QWidget* parent) : QMainWindow(parent), 
     for (PlotPanel* p : plotPanels()) p->refresh();
   });
   auto* routingDock = addPanelDock(routingPanel_, tr("Expert routing"), QStringLiteral("routingDock"), Qt::RightDockWidgetArea);
-  addPanelDock(cachePanel_, tr("Expert cache"), QStringLiteral("cacheDock"), Qt::RightDockWidgetArea);
+  auto* cacheDock = addPanelDock(cachePanel_, tr("Expert cache"), QStringLiteral("cacheDock"), Qt::RightDockWidgetArea);
+  tokenView_ = new TokenRoutingView(this);
+  auto* tokenDock = addPanelDock(tokenView_, tr("Token routing"), QStringLiteral("tokenDock"), Qt::RightDockWidgetArea);
+  tabifyDockWidget(cacheDock, tokenDock);
+  cacheDock->raise();
   auto* kernelDock = addPanelDock(kernelPanel_, tr("Kernel timings"), QStringLiteral("kernelDock"), Qt::BottomDockWidgetArea);
   auto* modelDock = addPanelDock(modelPanel_, tr("Model"), QStringLiteral("modelDock"), Qt::BottomDockWidgetArea);
   splitDockWidget(kernelDock, modelDock, Qt::Horizontal);
@@ -118,13 +123,32 @@ MainWindow::MainWindow(Options options, QWidget* parent) : QMainWindow(parent), 
   connect(chat_, &ChatPanel::stopRequested, this, &MainWindow::stopReply);
   connect(chat_, &ChatPanel::settingsRequested, this, &MainWindow::editConversationSettings);
   connect(chat_->view(), &MessageView::regenerateRequested, this, &MainWindow::regenerate);
-  connect(chat_->view(), &MessageView::editRequested, this, [this](int i) {
-    const Conversation* c = currentConversation();
-    if (!c || i < 0 || i >= c->messages.size()) return;
-    // The edited text replaces message i and everything after it.
-    bool ok = false;
-    const QString text = QInputDialog::getMultiLineText(this, tr("Edit and resend"), tr("Message:"), c->messages.at(i).content, &ok);
-    if (ok && !text.trimmed().isEmpty()) editAndResend(i, text.trimmed());
+  // The edited text replaces message i and everything after it.
+  connect(chat_->view(), &MessageView::editSubmitted, this, &MainWindow::editAndResend);
+  // Heatmap cell <-> highlighted tokens; a clicked token -> its experts in every layer.
+  connect(routingPanel_, &RoutingPanel::cellSelected, this, [this](int layer, int expert) {
+    chat_->view()->setHighlight(layer, expert);
+    tokenView_->setMarkedCell(layer, expert);
+    const int n = static_cast<int>(chat_->view()->highlightedSpans().size());
+    if (layer >= 0)
+      statusBar()->showMessage(n > 0 ? tr("%n token(s) of the shown replies went to expert %1 in layer %2.", nullptr, n).arg(expert).arg(layer)
+                                     : tr("No token of the shown replies went to expert %1 in layer %2.").arg(expert).arg(layer), 6000);
+  });
+  connect(chat_->view(), &MessageView::highlightCleared, this, [this] {
+    routingPanel_->setSelectedCell(-1, -1);
+    tokenView_->setMarkedCell(-1, -1);
+  });
+  connect(chat_->view(), &MessageView::tokenSelected, this, [this](int index, int position) {
+    const Conversation& shown = chat_->view()->conversation();
+    if (index < 0 || index >= shown.messages.size() || !shown.messages.at(index).routing) {
+      tokenView_->clear();
+      return;
+    }
+    tokenView_->showToken(shown.messages.at(index).routing, position);
+    if (auto* dock = findChild<QDockWidget*>(QStringLiteral("tokenDock"))) {
+      dock->show();
+      dock->raise();
+    }
   });
   connect(chat_->view(), &MessageView::copied, this, [this](const QString& what) { statusBar()->showMessage(tr("Copied the %1.").arg(what), 3000); });
 

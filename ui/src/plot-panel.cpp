@@ -16,6 +16,8 @@
 
 namespace moe::ui {
 
+QWidget* PlotPanel::plotWidget() const { return plot_; }
+
 PlotPanel::PlotPanel(const QString& name, QWidget* parent) : QWidget(parent), name_(name) {
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(4, 4, 4, 4);

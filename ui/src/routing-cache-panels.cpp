@@ -4,6 +4,7 @@
 
 #include "qcustomplot-include.hpp"
 
+#include <QMouseEvent>
 #include <QTextStream>
 
 namespace moe::ui {
@@ -26,7 +27,44 @@ RoutingPanel::RoutingPanel(const TelemetryHub* hub, QWidget* parent) : PlotPanel
   auto* group = new QCPMarginGroup(p);
   p->axisRect()->setMarginGroup(QCP::msBottom | QCP::msTop, group);
   scale_->setMarginGroup(QCP::msBottom | QCP::msTop, group);
+  marker_ = new QCPItemRect(p);
+  marker_->setBrush(Qt::NoBrush);
+  marker_->setVisible(false);
+  marker_->setSelectable(false);
+  connect(p, &QCustomPlot::mouseRelease, this, &RoutingPanel::onClick);
+  p->setToolTip(tr("Click a cell to highlight, in the chat, the tokens routed to that expert in that layer."));
   applyTheme();
+}
+
+QPoint RoutingPanel::cellCenter(int layer, int expert) {
+  plot()->replot(QCustomPlot::rpImmediateRefresh);
+  return {static_cast<int>(plot()->xAxis->coordToPixel(expert)), static_cast<int>(plot()->yAxis->coordToPixel(layer))};
+}
+
+void RoutingPanel::onClick(QMouseEvent* event) {
+  if (event->button() != Qt::LeftButton) return;
+  const QCustomPlot* p = plot();
+  const int expert = qRound(p->xAxis->pixelToCoord(event->pos().x()));
+  const int layer = qRound(p->yAxis->pixelToCoord(event->pos().y()));
+  const bool inside = p->axisRect()->rect().contains(event->pos()) && hasData() && layer >= 0 && expert >= 0 &&
+                      layer < map_->data()->valueSize() && expert < map_->data()->keySize();
+  // A second click on the selected cell, or one beside the map, clears.
+  if (!inside || (layer == selLayer_ && expert == selExpert_)) setSelectedCell(-1, -1);
+  else setSelectedCell(layer, expert);
+  Q_EMIT cellSelected(selLayer_, selExpert_);
+}
+
+void RoutingPanel::setSelectedCell(int layer, int expert) {
+  selLayer_ = layer < 0 || expert < 0 ? -1 : layer;
+  selExpert_ = layer < 0 || expert < 0 ? -1 : expert;
+  marker_->setVisible(selLayer_ >= 0);
+  if (selLayer_ >= 0) {
+    marker_->topLeft->setCoords(selExpert_ - 0.5, selLayer_ - 0.5);
+    marker_->bottomRight->setCoords(selExpert_ + 0.5, selLayer_ + 0.5);
+    // Visible on the dark and the bright end of the thermal gradient alike.
+    marker_->setPen(QPen(QColor(0x00, 0xc8, 0xff), 2.5));
+  }
+  plot()->replot(QCustomPlot::rpQueuedReplot);
 }
 
 bool RoutingPanel::hasData() const { return hub_->routing().totalSamples() > 0; }

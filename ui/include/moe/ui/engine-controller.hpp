@@ -38,6 +38,8 @@ class EngineController : public QObject {
   void loadFailed(const QString& message, bool cancelled);
   void replyStarted(quint64 requestId);
   void tokenText(quint64 requestId, const QString& text);
+  void promptTokens(quint64 requestId, const QStringList& texts);
+  void tokenSpans(quint64 requestId, const QList<moe::ui::TokenSpan>& spans);
   void replyFinished(quint64 requestId, const moe::ui::ReplyStatsValue& stats);
   void errorOccurred(quint64 requestId, const QString& message);
 

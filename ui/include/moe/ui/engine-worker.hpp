@@ -40,6 +40,10 @@ class EngineWorker : public QObject {
   void loadFailed(quint64 loadId, const QString& message, bool cancelled);
   void replyStarted(quint64 requestId);
   void tokenText(quint64 requestId, const QString& text);
+  // The prompt's token texts by position (once per reply, before its first tokenText).
+  void promptTokens(quint64 requestId, const QStringList& texts);
+  // Where the tokens of the text sent so far lie in the reply (with each tokenText batch).
+  void tokenSpans(quint64 requestId, const QList<moe::ui::TokenSpan>& spans);
   void replyFinished(quint64 requestId, const moe::ui::ReplyStatsValue& stats);
   void errorOccurred(quint64 requestId, const QString& message);
 

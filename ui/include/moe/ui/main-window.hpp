@@ -28,8 +28,10 @@ class EngineController;
 class KernelPanel;
 class ModelPanel;
 class PlotPanel;
+class ReplyRouting;
 class RoutingPanel;
 class TelemetryHub;
+class TokenRoutingView;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -61,6 +63,13 @@ class MainWindow : public QMainWindow {
   ModelPanel* modelPanel() const { return modelPanel_; }
   QList<PlotPanel*> plotPanels() const;
   TelemetryHub* telemetry() const { return hub_; }
+  RoutingPanel* routingPanel() const { return routingPanel_; }
+  TokenRoutingView* tokenRoutingView() const { return tokenView_; }
+  // Per-token routing of the last reply (null before the first one or on dense models).
+  std::shared_ptr<const ReplyRouting> lastReplyRouting() const { return lastRouting_; }
+  // Writes the Chrome trace of the last reply to `tracePath` and its routing CSV beside it
+  // (<stem>-routing.csv, returned in *csvPath). False with *error set when it cannot.
+  bool exportTraceFiles(const QString& tracePath, QString* csvPath, QString* error);
   const ModelSummary& modelSummary() const { return summary_; }
   QStringList startupProblems() const { return startupProblems_; }
 
@@ -101,6 +110,7 @@ class MainWindow : public QMainWindow {
   void onToken(quint64 id, const QString& text);
   void onReplyFinished(quint64 id, const ReplyStatsValue& stats);
   void onReplyError(quint64 id, const QString& message);
+  void finishRouting();  // attaches the reply's routing record to its message
   void refreshView();
 
   Options options_;
@@ -113,6 +123,7 @@ class MainWindow : public QMainWindow {
   RoutingPanel* routingPanel_ = nullptr;
   CachePanel* cachePanel_ = nullptr;
   KernelPanel* kernelPanel_ = nullptr;
+  TokenRoutingView* tokenView_ = nullptr;
   QList<QDockWidget*> docks_;
   QMenu* recentMenu_ = nullptr;
   QMenu* viewMenu_ = nullptr;
@@ -130,6 +141,8 @@ class MainWindow : public QMainWindow {
   QString currentId_;
   std::optional<Conversation> live_;  // the conversation whose reply is streaming
   quint64 replyId_ = 0;
+  std::shared_ptr<ReplyRouting> liveRouting_;    // being filled while the reply streams
+  std::shared_ptr<const ReplyRouting> lastRouting_;
   QStringList startupProblems_;
 };
 

@@ -18,6 +18,7 @@ class PlotPanel : public QWidget {
  public:
   explicit PlotPanel(const QString& name, QWidget* parent = nullptr);
   QCustomPlot* plot() const { return plot_; }
+  QWidget* plotWidget() const;  // plot() as a widget, for code that does not include QCustomPlot
   const QString& title() const { return name_; }
   virtual bool hasData() const = 0;
   virtual void writeCsv(QTextStream& out) const = 0;

@@ -3,6 +3,8 @@
 #include "moe/ui/plot-panel.hpp"
 
 class QCPColorMap;
+class QCPItemRect;
+class QMouseEvent;
 class QCPColorScale;
 class QCPGraph;
 class QCPAxisRect;
@@ -13,7 +15,8 @@ namespace moe::ui {
 
 class TelemetryHub;
 
-// Layers x experts: how often each expert was chosen over the recent window.
+// Layers x experts: how often each expert was chosen over the recent window. Clicking a
+// cell selects it (cellSelected): the chat then highlights the tokens routed there.
 class RoutingPanel : public PlotPanel {
   Q_OBJECT
  public:
@@ -22,10 +25,22 @@ class RoutingPanel : public PlotPanel {
   void writeCsv(QTextStream& out) const override;
   void refresh() override;
 
+  int selectedLayer() const { return selLayer_; }
+  int selectedExpert() const { return selExpert_; }
+  void setSelectedCell(int layer, int expert);  // (-1, -1) clears; emits nothing
+  // Where a cell is drawn now, in plotWidget() coordinates (lays the plot out first).
+  QPoint cellCenter(int layer, int expert);
+
+ Q_SIGNALS:
+  void cellSelected(int layer, int expert);  // (-1, -1): cleared
+
  private:
+  void onClick(QMouseEvent* event);
   const TelemetryHub* hub_;
   QCPColorMap* map_ = nullptr;
   QCPColorScale* scale_ = nullptr;
+  QCPItemRect* marker_ = nullptr;
+  int selLayer_ = -1, selExpert_ = -1;
 };
 
 // Hit rate per token and which experts are resident.
