@@ -1,5 +1,6 @@
 #pragma once
 // A scripted ChatBackend for UI tests: fixed tokens at a fixed pace, scripted failures.
+#include "moe/telemetry/hub.hpp"
 #include "moe/ui/chat-backend.hpp"
 
 #include <QString>
@@ -57,6 +58,7 @@ class ScriptedBackend : public moe::ui::ChatBackend {
       onToken({position++, std::string_view(utf8.constData(), static_cast<size_t>(utf8.size())), true});
     }
     for (const QString& t : tokens) {
+      const uint64_t start = moe::tel::timestamp();
       QThread::msleep(static_cast<unsigned long>(tokenDelayMs));
       if (cancelled_) {
         s.stopReason = QStringLiteral("cancelled");
@@ -65,6 +67,8 @@ class ScriptedBackend : public moe::ui::ChatBackend {
       const QByteArray utf8 = t.toUtf8();
       ++s.generatedTokens;
       if (beforeToken) beforeToken(position);
+      // The token step, as the engine records it (zero when telemetry is off).
+      if (start != 0) moe::tel::record_token(static_cast<uint32_t>(position), 0, false, 1, start, moe::tel::now_ns());
       if (!onToken({position++, std::string_view(utf8.constData(), static_cast<size_t>(utf8.size())), false})) {
         s.stopReason = QStringLiteral("cancelled");
         break;

@@ -1,15 +1,12 @@
 #include "moe/ui/engine-controller.hpp"
 
 #include "moe/ui/engine-worker.hpp"
-#include "moe/ui/telemetry-feed.hpp"
 
 namespace moe::ui {
 
-EngineController::EngineController(std::unique_ptr<ChatBackend> backend, std::shared_ptr<TelemetryFeed> feed,
-                                   QObject* parent)
-    : QObject(parent), feed_(std::move(feed)) {
+EngineController::EngineController(std::unique_ptr<ChatBackend> backend, QObject* parent) : QObject(parent) {
   registerChatMetaTypes();
-  worker_ = new EngineWorker(std::move(backend), feed_.get());
+  worker_ = new EngineWorker(std::move(backend));
   worker_->moveToThread(&thread_);
   thread_.setObjectName(QStringLiteral("EngineWorker"));
 

@@ -1,7 +1,5 @@
 #include "moe/ui/engine-worker.hpp"
 
-#include "moe/ui/telemetry-feed.hpp"
-
 #include <QByteArray>
 
 #include <exception>
@@ -35,10 +33,8 @@ int utf16Length(std::string_view utf8) {
 
 }  // namespace
 
-EngineWorker::EngineWorker(std::unique_ptr<ChatBackend> backend, TelemetryFeed* feed)
-    : backend_(std::move(backend)), feed_(feed) {
+EngineWorker::EngineWorker(std::unique_ptr<ChatBackend> backend) : backend_(std::move(backend)) {
   registerChatMetaTypes();
-  if (backend_) backend_->setTelemetry(feed_);
 }
 
 EngineWorker::~EngineWorker() = default;
@@ -90,15 +86,12 @@ void EngineWorker::generate(const ChatRequest& request) {
     return;
   }
   Q_EMIT replyStarted(id);
-  QElapsedTimer clock;
-  clock.start();
   QElapsedTimer sinceFlush;
   sinceFlush.start();
   QByteArray pending;
   QStringList prompt;
   QList<TokenSpan> spans;
   int replyLength = 0;  // UTF-16 units of the reply so far
-  int index = 0;
   bool first = true;
   auto flush = [&](bool final) {
     if (!prompt.isEmpty()) {
@@ -125,8 +118,6 @@ void EngineWorker::generate(const ChatRequest& request) {
     const int length = utf16Length(text);
     spans.append(TokenSpan{piece.position, replyLength, length});
     replyLength += length;
-    if (feed_) feed_->push(TokenStep{id, index, static_cast<double>(clock.nsecsElapsed()) / 1e6});
-    ++index;
     pending.append(text.data(), static_cast<qsizetype>(text.size()));
     // The first text goes out at once (it is what TTFT feels like); the rest at screen rate.
     if ((first && !text.empty()) || sinceFlush.elapsed() >= batchIntervalMs_) {

@@ -37,7 +37,7 @@ void MainWindow::openModel(const QString& path) {
   }
   pending_.reset();  // a previous load still running is cancelled and joined
   pendingPath_ = path;
-  pending_ = std::make_unique<EngineController>(options_.backendFactory(), hub_->feed());
+  pending_ = std::make_unique<EngineController>(options_.backendFactory());
   connectController(pending_.get());
   LoadRequest req;
   req.path = path;
@@ -247,7 +247,8 @@ void MainWindow::editAndResend(int index, const QString& text) {
 }
 
 void MainWindow::startReply(Conversation c) {
-  hub_->beginReply();
+  hub_->beginReply(c.id != routingConversation_);
+  routingConversation_ = c.id;
   liveRouting_.reset();
   if (summary_.nLayer > 0 && summary_.nExpert > 0) liveRouting_ = std::make_shared<ReplyRouting>(summary_.nLayer, summary_.nExpert);
   ChatRequest req;

@@ -72,10 +72,10 @@ MainWindow::MainWindow(Options options, QWidget* parent) : QMainWindow(parent), 
   cachePanel_ = new CachePanel(hub_, this);
   kernelPanel_ = new KernelPanel(hub_, this);
   modelPanel_ = new ModelPanel(this);
-  connect(hub_, &TelemetryHub::updated, this, [this](bool routing, bool cache, bool kernels, bool steps) {
+  connect(hub_, &TelemetryHub::updated, this, [this](bool routing, bool cache, bool kernels) {
     if (routing) routingPanel_->refresh();
     if (cache) cachePanel_->refresh();
-    if (kernels || steps) kernelPanel_->refresh();
+    if (kernels) kernelPanel_->refresh();
   });
   connect(hub_, &TelemetryHub::cleared, this, [this] {
     for (PlotPanel* p : plotPanels()) p->refresh();

@@ -10,8 +10,6 @@
 
 namespace moe::ui {
 
-class TelemetryFeed;
-
 class ChatBackend {
  public:
   virtual ~ChatBackend() = default;
@@ -31,8 +29,6 @@ class ChatBackend {
   virtual ReplyStatsValue generate(const ChatRequest& request, const TokenFn& onToken) = 0;
   // Thread-safe, callable from any thread: the running generate() returns within one token.
   virtual void cancel() noexcept = 0;
-  // Where the backend may push engine telemetry records (kept alive by the owner).
-  virtual void setTelemetry(TelemetryFeed* feed) { (void)feed; }
 };
 
 using BackendFactory = std::function<std::unique_ptr<ChatBackend>()>;

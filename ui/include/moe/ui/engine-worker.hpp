@@ -14,13 +14,10 @@
 
 namespace moe::ui {
 
-class TelemetryFeed;
-
 class EngineWorker : public QObject {
   Q_OBJECT
  public:
-  // `feed` (optional) receives token timing; it must outlive the worker.
-  explicit EngineWorker(std::unique_ptr<ChatBackend> backend, TelemetryFeed* feed = nullptr);
+  explicit EngineWorker(std::unique_ptr<ChatBackend> backend);
   ~EngineWorker() override;
 
   // Thread-safe: stops every reply with an id <= requestId (queued ones never start).
@@ -49,7 +46,6 @@ class EngineWorker : public QObject {
 
  private:
   std::unique_ptr<ChatBackend> backend_;
-  TelemetryFeed* feed_;
   std::atomic<quint64> stopUpTo_{0};
   std::atomic<quint64> cancelLoadId_{0};
   int batchIntervalMs_ = 33;  // ~30 Hz: faster than that the screen cannot show it

@@ -4,6 +4,7 @@
 #include <QWidget>
 
 class QCustomPlot;
+class QHBoxLayout;
 class QCPAxis;
 class QCPAxisRect;
 class QLabel;
@@ -35,6 +36,7 @@ class PlotPanel : public QWidget {
 
  protected:
   void setNote(const QString& text);         // a line above the plot; empty hides it
+  void addHeaderWidget(QWidget* w);          // beside the note, left of Export
   void setPlaceholder(const QString& text);  // replaces the plot until there is data
   void styleAxisRect(QCPAxisRect* rect) const;
   static void useIntegerTicks(QCPAxis* axis);  // tokens, layers, experts: no 2.5 ticks
@@ -47,6 +49,7 @@ class PlotPanel : public QWidget {
   QLabel* placeholder_ = nullptr;
   QStackedWidget* stack_ = nullptr;
   QToolButton* export_ = nullptr;
+  QHBoxLayout* top_ = nullptr;
 };
 
 }  // namespace moe::ui

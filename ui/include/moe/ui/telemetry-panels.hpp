@@ -10,6 +10,7 @@ class QCPGraph;
 class QCPAxisRect;
 class QCPBars;
 class QCPTextElement;
+class QComboBox;
 
 namespace moe::ui {
 
@@ -28,6 +29,7 @@ class RoutingPanel : public PlotPanel {
   int selectedLayer() const { return selLayer_; }
   int selectedExpert() const { return selExpert_; }
   void setSelectedCell(int layer, int expert);  // (-1, -1) clears; emits nothing
+  QComboBox* windowBox() const { return window_; }  // last N tokens / this reply / conversation
   // Where a cell is drawn now, in plotWidget() coordinates (lays the plot out first).
   QPoint cellCenter(int layer, int expert);
 
@@ -40,6 +42,7 @@ class RoutingPanel : public PlotPanel {
   QCPColorMap* map_ = nullptr;
   QCPColorScale* scale_ = nullptr;
   QCPItemRect* marker_ = nullptr;
+  QComboBox* window_ = nullptr;
   int selLayer_ = -1, selExpert_ = -1;
 };
 
@@ -59,7 +62,8 @@ class CachePanel : public PlotPanel {
   QCPColorMap* residency_ = nullptr;
 };
 
-// Per-token time stacked by op (token latency until the engine reports ops), rolling tok/s, TTFT.
+// Per-decode-step time stacked by op (the step's wall time until the engine reports ops),
+// rolling tok/s, TTFT.
 class KernelPanel : public PlotPanel {
   Q_OBJECT
  public:
