@@ -88,6 +88,10 @@ bool chatOnce(MainWindow& w, const QString& text) {
   return true;
 }
 
+// Routing reaches the window only through the engine's telemetry stream.
+#define REQUIRE_TELEMETRY() \
+  if (!moe::tel::kCompiledIn) QSKIP("telemetry compiled out (MOESCOPE_METRICS=OFF): no routing is recorded")
+
 // The document text of each extra selection with the given background.
 QStringList marked(const MessageView* v, const QColor& background) {
   QStringList out;
@@ -114,7 +118,6 @@ class TestTokenRouting : public QObject {
     QCoreApplication::setApplicationName(QStringLiteral("test-ui-token-routing"));
     QSettings().clear();
     if (!QFile::exists(kModel)) QFAIL(qPrintable(QStringLiteral("conformance model missing: ") + kModel));
-    if (!moe::tel::kCompiledIn) QSKIP("telemetry compiled out (MOESCOPE_METRICS=OFF): no routing is recorded");
     moe::tel::Hub::instance().set_enabled(true);
   }
 
@@ -155,6 +158,7 @@ class TestTokenRouting : public QObject {
     QTest::newRow("dark") << QStringLiteral("dark");
   }
   void heatmapClickHighlightsRoutedTokens() {
+    REQUIRE_TELEMETRY();
     QFETCH(QString, theme);
     applyTheme(themeFromName(theme));
     QTemporaryDir dir;
@@ -207,6 +211,7 @@ class TestTokenRouting : public QObject {
   }
 
   void tokenClickShowsExpertsPerLayer() {
+    REQUIRE_TELEMETRY();
     QTemporaryDir dir;
     MainWindow w(options(dir.path()));
     w.resize(1600, 1000);
@@ -244,6 +249,7 @@ class TestTokenRouting : public QObject {
   }
 
   void traceCsvHasTokenTexts() {
+    REQUIRE_TELEMETRY();
     QTemporaryDir dir;
     MainWindow w(options(dir.path()));
     QVERIFY(chatOnce(w, QStringLiteral("Name four letters")));
@@ -288,6 +294,10 @@ class TestTokenRouting : public QObject {
     QVERIFY(frame->geometry().top() >= view->cursorRect(you).bottom());
     QVERIFY(frame->geometry().bottom() <= view->cursorRect(reply).top());
     QVERIFY(!view->toPlainText().contains(QStringLiteral("First question")));
+    QTest::qWait(50);
+    QCOMPARE(view->toPlainText().count(QStringLiteral("Second question")), 1);  // rendered once
+    QDir().mkpath(QStringLiteral(MOE_BINARY_DIR "/screenshots"));
+    QVERIFY(w.grab().save(QStringLiteral(MOE_BINARY_DIR "/screenshots/inline-edit.png")));
 
     // Cancel (Esc) keeps the message as it was.
     QTest::keyClick(view->editor(), Qt::Key_Escape);

@@ -1,3 +1,4 @@
+#include "moe/telemetry/hub.hpp"
 #include "moe/ui/telemetry-hub.hpp"
 #include "moe/ui/telemetry-panels.hpp"
 #include "moe/ui/theme.hpp"
@@ -7,6 +8,7 @@
 #include <QTextStream>
 
 #include <algorithm>
+#include <iterator>
 
 namespace moe::ui {
 namespace {
@@ -16,13 +18,32 @@ constexpr size_t kOps = tel::KernelBreakdown::kOps;
 constexpr int kShownRows = 128;      // decode steps in the bars: more would be slivers
 constexpr size_t kRollingSteps = 8;  // tok/s is averaged over this many decode steps
 
-// One colour per op kind (index = OpKind); `layer` spans enclose the others and are not drawn.
-const QColor kOpColors[kOps] = {QColor(0x79, 0x55, 0x48), QColor(0x0f, 0x9d, 0x58), QColor(0x42, 0x85, 0xf4),
-                                QColor(0x7b, 0xaa, 0xf7), QColor(0xf4, 0xb4, 0x00), QColor(0xdb, 0x44, 0x37),
-                                QColor(0xab, 0x47, 0xbc), QColor(0xe9, 0x1e, 0x63), QColor(0x00, 0xac, 0xc1),
-                                QColor(0x26, 0xa6, 0x9a), QColor(0xff, 0x70, 0x43), QColor(0, 0, 0),
-                                QColor(0x9e, 0x9e, 0x9e)};
+// The bars stack a few groups of op kinds (twelve thin colours would not read; the CSV keeps
+// every kind). `layer` spans enclose the others and belong to no group.
+struct OpGroup {
+  const char* name;
+  QColor color;
+  OpKind ops[2];
+  int nOps;
+};
+const OpGroup kGroups[] = {
+    {QT_TRANSLATE_NOOP("KernelPanel", "attention"), QColor(0x42, 0x85, 0xf4), {OpKind::attention, OpKind::rope}, 2},
+    {QT_TRANSLATE_NOOP("KernelPanel", "router"), QColor(0xf4, 0xb4, 0x00), {OpKind::router}, 1},
+    {QT_TRANSLATE_NOOP("KernelPanel", "experts"), QColor(0xdb, 0x44, 0x37), {OpKind::expert_ffn, OpKind::page_in}, 2},
+    {QT_TRANSLATE_NOOP("KernelPanel", "shared expert"), QColor(0xab, 0x47, 0xbc), {OpKind::shared_expert}, 1},
+    {QT_TRANSLATE_NOOP("KernelPanel", "dense FFN"), QColor(0xe9, 0x1e, 0x63), {OpKind::dense_ffn}, 1},
+    {QT_TRANSLATE_NOOP("KernelPanel", "norm"), QColor(0x0f, 0x9d, 0x58), {OpKind::norm}, 1},
+    {QT_TRANSLATE_NOOP("KernelPanel", "output"), QColor(0x00, 0xac, 0xc1), {OpKind::output_head, OpKind::sampling}, 2},
+    {QT_TRANSLATE_NOOP("KernelPanel", "other"), QColor(0x9e, 0x9e, 0x9e), {OpKind::embedding, OpKind::other}, 2},
+};
+constexpr size_t kGroupCount = std::size(kGroups);
 bool drawn(size_t op) { return op != static_cast<size_t>(OpKind::layer); }
+
+double groupMs(const tel::KernelBreakdown::TokenRow& r, size_t g) {
+  double ms = 0;
+  for (int i = 0; i < kGroups[g].nOps; ++i) ms += r.op_ms[static_cast<size_t>(kGroups[g].ops[i])];
+  return ms;
+}
 
 double median(std::vector<double> v) {
   if (v.empty()) return 0.0;
@@ -46,11 +67,11 @@ KernelPanel::KernelPanel(const TelemetryHub* hub, QWidget* parent) : PlotPanel(t
   p->legend->setFont(QFont(font().family(), std::max(7, font().pointSize() - 2)));
   p->legend->setIconSize(10, 8);
   QCPBars* below = nullptr;
-  for (size_t op = 0; op < kOps; ++op) {
+  for (size_t g = 0; g < kGroupCount; ++g) {
     auto* bars = new QCPBars(p->xAxis, p->yAxis);
-    bars->setName(QString::fromLatin1(tel::op_name(static_cast<OpKind>(op))).replace(QLatin1Char('_'), QLatin1Char(' ')));
+    bars->setName(tr(kGroups[g].name));
     bars->setPen(Qt::NoPen);
-    bars->setBrush(kOpColors[op]);
+    bars->setBrush(kGroups[g].color);
     bars->setWidthType(QCPBars::wtPlotCoords);
     bars->setWidth(0.8);
     if (below) bars->moveAbove(below);
@@ -102,7 +123,9 @@ void KernelPanel::refresh() {
   const tel::KernelBreakdown& k = hub_->kernels();
   speedTitle_->setTextColor(themeColors().text);
   if (!hasData()) {
-    setPlaceholder(tr("Send a message: time per token, tokens per second and time to first token appear while the model replies."));
+    setPlaceholder(tel::kCompiledIn
+                       ? tr("Send a message: time per token, tokens per second and time to first token appear while the model replies.")
+                       : tr("This build has telemetry compiled out (MOESCOPE_METRICS=OFF): each reply's speed is in its stats line."));
     for (auto* b : opBars_) b->data()->clear();
     latencyBars_->data()->clear();
     tokS_->data()->clear();
@@ -114,11 +137,11 @@ void KernelPanel::refresh() {
   const auto rows = decodeRows(k);
   const size_t first = rows.size() > kShownRows ? rows.size() - kShownRows : 0;
   // x = the decode step's number among those the breakdown keeps (replies restart positions).
-  std::array<double, kOps> opTotal{};
+  std::array<double, kGroupCount> groupTotal{};
   for (size_t i = first; i < rows.size(); ++i)
-    for (size_t op = 0; op < kOps; ++op) opTotal[op] += rows[i]->op_ms[op];
+    for (size_t g = 0; g < kGroupCount; ++g) groupTotal[g] += groupMs(*rows[i], g);
   bool perOp = false;
-  for (size_t op = 0; op < kOps; ++op) perOp |= drawn(op) && opTotal[op] > 0;
+  for (double t : groupTotal) perOp |= t > 0;
   const auto prefill = std::count_if(k.rows().begin(), k.rows().end(), [](const auto& r) { return r.prefill; });
   setNote(perOp ? (prefill > 0 ? tr("Decode steps only; %n prompt batch(es) left out of the bars.", nullptr, static_cast<int>(prefill)) : QString())
                 : tr("Per-op split (attention / router / experts …) appears once the engine reports kernel spans; "
@@ -136,15 +159,15 @@ void KernelPanel::refresh() {
     wall << rows[i]->wall_ms;
   }
   if (perOp) {
-    for (size_t op = 0; op < kOps; ++op) {
+    for (size_t g = 0; g < kGroupCount; ++g) {
       QVector<double> y;
-      for (size_t i = first; i < rows.size(); ++i) y << (drawn(op) ? rows[i]->op_ms[op] : 0.0);
-      opBars_[static_cast<qsizetype>(op)]->setData(x, y, true);
-      if (drawn(op) && opTotal[op] > 0) opBars_[static_cast<qsizetype>(op)]->addToLegend();
+      for (size_t i = first; i < rows.size(); ++i) y << groupMs(*rows[i], g);
+      opBars_[static_cast<qsizetype>(g)]->setData(x, y, true);
+      if (groupTotal[g] > 0) opBars_[static_cast<qsizetype>(g)]->addToLegend();
     }
     for (size_t i = first; i < rows.size(); ++i) {
       double sum = 0;
-      for (size_t op = 0; op < kOps; ++op) sum += drawn(op) ? rows[i]->op_ms[op] : 0.0;
+      for (size_t g = 0; g < kGroupCount; ++g) sum += groupMs(*rows[i], g);
       maxY = std::max(maxY, sum);
     }
     latencyBars_->data()->clear();

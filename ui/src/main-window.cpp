@@ -126,30 +126,12 @@ MainWindow::MainWindow(Options options, QWidget* parent) : QMainWindow(parent), 
   // The edited text replaces message i and everything after it.
   connect(chat_->view(), &MessageView::editSubmitted, this, &MainWindow::editAndResend);
   // Heatmap cell <-> highlighted tokens; a clicked token -> its experts in every layer.
-  connect(routingPanel_, &RoutingPanel::cellSelected, this, [this](int layer, int expert) {
-    chat_->view()->setHighlight(layer, expert);
-    tokenView_->setMarkedCell(layer, expert);
-    const int n = static_cast<int>(chat_->view()->highlightedSpans().size());
-    if (layer >= 0)
-      statusBar()->showMessage(n > 0 ? tr("%n token(s) of the shown replies went to expert %1 in layer %2.", nullptr, n).arg(expert).arg(layer)
-                                     : tr("No token of the shown replies went to expert %1 in layer %2.").arg(expert).arg(layer), 6000);
-  });
+  connect(routingPanel_, &RoutingPanel::cellSelected, this, &MainWindow::highlightExpert);
   connect(chat_->view(), &MessageView::highlightCleared, this, [this] {
     routingPanel_->setSelectedCell(-1, -1);
     tokenView_->setMarkedCell(-1, -1);
   });
-  connect(chat_->view(), &MessageView::tokenSelected, this, [this](int index, int position) {
-    const Conversation& shown = chat_->view()->conversation();
-    if (index < 0 || index >= shown.messages.size() || !shown.messages.at(index).routing) {
-      tokenView_->clear();
-      return;
-    }
-    tokenView_->showToken(shown.messages.at(index).routing, position);
-    if (auto* dock = findChild<QDockWidget*>(QStringLiteral("tokenDock"))) {
-      dock->show();
-      dock->raise();
-    }
-  });
+  connect(chat_->view(), &MessageView::tokenSelected, this, &MainWindow::selectToken);
   connect(chat_->view(), &MessageView::copied, this, [this](const QString& what) { statusBar()->showMessage(tr("Copied the %1.").arg(what), 3000); });
 
   defaultState_ = saveState();
@@ -183,6 +165,34 @@ MainWindow::~MainWindow() {
   // Cancel first, then join the worker threads (EngineController's destructor).
   pending_.reset();
   active_.reset();
+}
+
+void MainWindow::highlightExpert(int layer, int expert) {
+  if (layer < 0 || expert < 0) layer = expert = -1;
+  if (routingPanel_->selectedLayer() != layer || routingPanel_->selectedExpert() != expert) routingPanel_->setSelectedCell(layer, expert);
+  chat_->view()->setHighlight(layer, expert);
+  tokenView_->setMarkedCell(layer, expert);
+  if (layer < 0) return;
+  const int n = static_cast<int>(chat_->view()->highlightedSpans().size());
+  statusBar()->showMessage(n > 0 ? tr("%n token(s) of the shown replies went to expert %1 in layer %2.", nullptr, n).arg(expert).arg(layer)
+                                 : tr("No token of the shown replies went to expert %1 in layer %2.").arg(expert).arg(layer), 6000);
+}
+
+bool MainWindow::selectToken(int index, int position) {
+  const Conversation& shown = chat_->view()->conversation();
+  if (index < 0 || index >= shown.messages.size() || !shown.messages.at(index).routing) {
+    chat_->view()->selectToken(-1, -1);
+    tokenView_->clear();
+    return false;
+  }
+  if (chat_->view()->selectedMessage() != index || chat_->view()->selectedPosition() != position)
+    chat_->view()->selectToken(index, position);
+  tokenView_->showToken(shown.messages.at(index).routing, position);
+  if (auto* dock = findChild<QDockWidget*>(QStringLiteral("tokenDock"))) {
+    dock->show();
+    dock->raise();
+  }
+  return true;
 }
 
 QList<PlotPanel*> MainWindow::plotPanels() const { return {routingPanel_, cachePanel_, kernelPanel_}; }

@@ -98,7 +98,7 @@ void MessageView::applyRoutingMarks() {
   highlighted_.clear();
   QList<QTextEdit::ExtraSelection> marks;
   const ThemeColors colors = themeColors();
-  auto mark = [&](int index, const TokenSpan& span, const QColor& background) {
+  auto mark = [&](int index, const TokenSpan& span, const QColor& background, bool selected) {
     const std::vector<int>& map = sourceMap(index);
     int first = -1, last = -1;
     for (int o = span.start; o < span.start + span.length && o < static_cast<int>(map.size()); ++o) {
@@ -114,6 +114,10 @@ void MessageView::applyRoutingMarks() {
     sel.cursor.setPosition(last + 1, QTextCursor::KeepAnchor);
     sel.format.setBackground(background);
     sel.format.setForeground(colors.text);
+    if (selected) {  // told apart from a highlight it may sit inside of
+      sel.format.setFontUnderline(true);
+      sel.format.setUnderlineColor(colors.text);
+    }
     marks.append(sel);
   };
   for (int i = 0; i < conversation_.messages.size(); ++i) {
@@ -122,12 +126,12 @@ void MessageView::applyRoutingMarks() {
     if (hlLayer_ >= 0 && hlExpert_ >= 0) {
       for (const TokenSpan& s : routing->spansRoutedTo(hlLayer_, hlExpert_)) {
         highlighted_.append({i, s});
-        mark(i, s, colors.routedToken);
+        mark(i, s, colors.routedToken, false);
       }
     }
     if (i == selMessage_) {
       for (const TokenSpan& s : routing->spans())
-        if (s.position == selPosition_) mark(i, s, colors.selectedToken);
+        if (s.position == selPosition_) mark(i, s, colors.selectedToken, true);
     }
   }
   setExtraSelections(marks);

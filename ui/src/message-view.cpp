@@ -12,6 +12,7 @@
 #include <QKeyEvent>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QResizeEvent>
 #include <QScrollBar>
 #include <QTextBlock>
 #include <QVBoxLayout>
@@ -159,6 +160,10 @@ void MessageView::beginEdit(int index) {
   renderNow();
   editorFrame_->show();
   placeEditor();
+  // Bring the whole editor into view.
+  const QRect r = editorFrame_->geometry();
+  if (r.top() < 0) verticalScrollBar()->setValue(verticalScrollBar()->value() + r.top() - 40);
+  else if (r.bottom() > viewport()->height()) verticalScrollBar()->setValue(verticalScrollBar()->value() + r.bottom() - viewport()->height() + 8);
   editorText_->setFocus();
   editorText_->moveCursor(QTextCursor::End);
 }
@@ -201,7 +206,10 @@ void MessageView::placeEditor() {
 
 void MessageView::resizeEvent(QResizeEvent* event) {
   QTextBrowser::resizeEvent(event);
-  if (editIndex_ >= 0) renderNow();  // the spacer follows the width
+  // The spacer follows the width. Later, not now: setHtml() itself resizes the viewport when
+  // the scroll bar appears, and rendering inside it would nest two documents.
+  if (editIndex_ >= 0 && event->size().width() != event->oldSize().width()) renderTimer_.start();
+  placeEditor();
 }
 
 bool MessageView::eventFilter(QObject* watched, QEvent* event) {

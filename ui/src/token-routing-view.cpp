@@ -36,7 +36,7 @@ TokenRoutingView::TokenRoutingView(QWidget* parent) : QWidget(parent) {
   table_->setSelectionMode(QAbstractItemView::NoSelection);
   table_->setAlternatingRowColors(true);
   table_->verticalHeader()->hide();
-  table_->horizontalHeader()->setStretchLastSection(true);
+  table_->horizontalHeader()->setStretchLastSection(false);
   layout->addWidget(table_, 1);
   clear();
 }

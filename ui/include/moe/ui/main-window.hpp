@@ -51,6 +51,12 @@ class MainWindow : public QMainWindow {
   QString newConversation();
   void regenerate(int messageIndex);
   void editAndResend(int messageIndex, const QString& newText);
+  // What a click on a heatmap cell does: highlight the shown replies' tokens routed to
+  // `expert` in `layer` ((-1, -1) clears).
+  void highlightExpert(int layer, int expert);
+  // What a click on a word does: show the experts of the token at `position` of message
+  // `index` per layer; false when that message has no routing record.
+  bool selectToken(int index, int position);
 
   QString modelPath() const { return modelPath_; }
   bool modelLoaded() const;
