@@ -21,6 +21,9 @@
 #include <QStatusBar>
 #include <QToolButton>
 
+#include <cstdint>
+#include <limits>
+
 namespace moe::ui {
 
 bool MainWindow::modelLoaded() const { return active_ != nullptr; }
@@ -291,10 +294,15 @@ void MainWindow::finishRouting() {
   std::shared_ptr<ReplyRouting> r = std::move(liveRouting_);
   if (!r || !live_) return;
   hub_->drainNow();  // the reply's last routing events
+  // Only the generated tokens' routing is kept with the message: the prompt (the whole
+  // conversation again) would cost every reply its context's worth of picks.
+  const uint32_t firstGenerated = r->spans().isEmpty() ? std::numeric_limits<uint32_t>::max() : static_cast<uint32_t>(r->spans().first().position);
   for (const tel::TracedEvent& te : hub_->replyEvents())
-    if (te.event.kind == tel::EventKind::routing) r->addRouting(te.event.routing);
+    if (te.event.kind == tel::EventKind::routing && te.event.routing.position >= firstGenerated) r->addRouting(te.event.routing);
   r->setReplyText(live_->messages.last().content);
   live_->messages.last().routing = r;
+  // The prompt's token texts serve the trace export of the last reply only.
+  if (lastRouting_) lastRouting_->setPromptTexts({});
   lastRouting_ = std::move(r);
 }
 

@@ -80,8 +80,11 @@ void MessageView::setConversation(const Conversation& c, bool streaming) {
   if (changed) {
     editIndex_ = -1;
     editorFrame_->hide();
+    const bool hadHighlight = hlLayer_ >= 0, hadSelection = selMessage_ >= 0;
     hlLayer_ = hlExpert_ = -1;
     selMessage_ = selPosition_ = -1;
+    if (hadSelection) Q_EMIT tokenSelected(-1, -1);
+    if (hadHighlight) Q_EMIT highlightCleared();
   }
   if (switched || !streaming) renderNow();
   else if (!renderTimer_.isActive()) renderTimer_.start();

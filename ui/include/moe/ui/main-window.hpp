@@ -148,7 +148,7 @@ class MainWindow : public QMainWindow {
   std::optional<Conversation> live_;  // the conversation whose reply is streaming
   quint64 replyId_ = 0;
   std::shared_ptr<ReplyRouting> liveRouting_;    // being filled while the reply streams
-  std::shared_ptr<const ReplyRouting> lastRouting_;
+  std::shared_ptr<ReplyRouting> lastRouting_;
   QString routingConversation_;  // whose replies the heatmap's "conversation" window counts
   QStringList startupProblems_;
 };
