@@ -324,6 +324,28 @@ class TestTokenRouting : public QObject {
     QCOMPARE(loaded.conversations[0].messages.size(), 2);
     QCOMPARE(loaded.conversations[0].messages[0].content, QStringLiteral("Changed question"));
   }
+
+  void inlineEditWithoutModelKeepsTheEdit() {
+    QTemporaryDir dir;
+    Conversation saved = Conversation::create(QStringLiteral("Saved"), SamplingSettings{});
+    saved.messages.push_back({QStringLiteral("user"), QStringLiteral("Old question"), {}, {}, {}});
+    saved.messages.push_back({QStringLiteral("assistant"), QStringLiteral("Old answer"), {}, {}, {}});
+    QVERIFY(ConversationStore(dir.path()).save(saved));
+    MainWindow w(options(dir.path()));
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    MessageView* view = w.chatPanel()->view();
+    QCOMPARE(view->conversation().messages.size(), 2);
+    view->anchorClicked(QUrl(QStringLiteral("act:edit:0")));
+    view->editor()->selectAll();
+    QTest::keyClicks(view->editor(), QStringLiteral("New question"));
+    QTest::keyClick(view->editor(), Qt::Key_Return, Qt::ControlModifier);  // Ctrl+Enter sends
+    // No model to answer: the edit stays open with the text, the history is untouched.
+    QCOMPARE(view->editingIndex(), 0);
+    QCOMPARE(view->editor()->toPlainText(), QStringLiteral("New question"));
+    QCOMPARE(w.currentConversation()->messages.size(), 2);
+    QCOMPARE(w.currentConversation()->messages[0].content, QStringLiteral("Old question"));
+  }
 };
 
 QTEST_MAIN(TestTokenRouting)

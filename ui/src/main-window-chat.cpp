@@ -242,7 +242,13 @@ void MainWindow::regenerate(int index) {
 
 void MainWindow::editAndResend(int index, const QString& text) {
   const Conversation* cur = currentConversation();
-  if (!cur || live_ || !active_ || index < 0 || index >= cur->messages.size()) return;
+  if (!cur || live_ || index < 0 || index >= cur->messages.size()) return;
+  if (!active_) {  // nothing could answer: keep the edit open rather than lose it
+    statusBar()->showMessage(tr("Open a model first (Ctrl+O), then send the edited message."), 8000);
+    chat_->view()->beginEdit(index);
+    chat_->view()->editor()->setPlainText(text);
+    return;
+  }
   Conversation c = *cur;
   c.messages.resize(index);
   c.messages.push_back({QStringLiteral("user"), text, {}, {}, {}});
