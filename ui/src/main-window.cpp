@@ -81,14 +81,16 @@ MainWindow::MainWindow(Options options, QWidget* parent) : QMainWindow(parent), 
     for (PlotPanel* p : plotPanels()) p->refresh();
   });
   auto* routingDock = addPanelDock(routingPanel_, tr("Expert routing"), QStringLiteral("routingDock"), Qt::RightDockWidgetArea);
-  auto* cacheDock = addPanelDock(cachePanel_, tr("Expert cache"), QStringLiteral("cacheDock"), Qt::RightDockWidgetArea);
+  addPanelDock(cachePanel_, tr("Expert cache"), QStringLiteral("cacheDock"), Qt::RightDockWidgetArea);
   tokenView_ = new TokenRoutingView(this);
-  auto* tokenDock = addPanelDock(tokenView_, tr("Token routing"), QStringLiteral("tokenDock"), Qt::RightDockWidgetArea);
-  tabifyDockWidget(cacheDock, tokenDock);
-  cacheDock->raise();
   auto* kernelDock = addPanelDock(kernelPanel_, tr("Kernel timings"), QStringLiteral("kernelDock"), Qt::BottomDockWidgetArea);
   auto* modelDock = addPanelDock(modelPanel_, tr("Model"), QStringLiteral("modelDock"), Qt::BottomDockWidgetArea);
   splitDockWidget(kernelDock, modelDock, Qt::Horizontal);
+  // A selected token's experts share the Model dock's place, so the heatmap and the cache
+  // stay in view beside the chat while tokens are inspected.
+  auto* tokenDock = addPanelDock(tokenView_, tr("Token routing"), QStringLiteral("tokenDock"), Qt::BottomDockWidgetArea);
+  tabifyDockWidget(modelDock, tokenDock);
+  modelDock->raise();
   resizeDocks({routingDock}, {470}, Qt::Horizontal);
   resizeDocks({kernelDock}, {300}, Qt::Vertical);
   resizeDocks({kernelDock, modelDock}, {1, 1}, Qt::Horizontal);  // share the bottom evenly
