@@ -23,7 +23,6 @@
 #include <QFileDialog>
 #include <QDir>
 #include <QFileInfo>
-#include <QInputDialog>
 #include <QKeySequence>
 #include <QLabel>
 #include <QLineEdit>
