@@ -174,6 +174,9 @@ class TestTokenRouting : public QObject {
         MessageView* view = w.chatPanel()->view();
     const QColor routed = themeColors().routedToken;
 
+    // Hovering tells the count and share: expert 0 took 2 of layer 0's 10 picks (5 positions, top-2).
+    QVERIFY2(panel->toolTipAt(panel->cellCenter(0, 0)).startsWith(QStringLiteral("Layer 0, expert 0: chosen 2 times (20.0% of the layer's picks")),
+             qPrintable(panel->toolTipAt(panel->cellCenter(0, 0))));
     // Layer 0, expert 0: positions 1 ("Alpha") and 3 (" gamma").
     QSignalSpy cells(panel, &RoutingPanel::cellSelected);
     QTest::mouseClick(panel->plotWidget(), Qt::LeftButton, {}, panel->cellCenter(0, 0));

@@ -7,6 +7,7 @@
 #include <QComboBox>
 #include <QMouseEvent>
 #include <QTextStream>
+#include <QToolTip>
 
 namespace moe::ui {
 namespace {
@@ -46,6 +47,11 @@ RoutingPanel::RoutingPanel(const TelemetryHub* hub, QWidget* parent) : PlotPanel
   marker_->setVisible(false);
   marker_->setSelectable(false);
   connect(p, &QCustomPlot::mouseRelease, this, &RoutingPanel::onClick);
+  connect(p, &QCustomPlot::mouseMove, this, [this](QMouseEvent* event) {
+    const QString tip = cellToolTip(event->pos());
+    if (tip.isEmpty()) QToolTip::hideText();
+    else QToolTip::showText(event->globalPosition().toPoint(), tip, plot());
+  });
   p->setToolTip(tr("Click a cell to highlight, in the chat, the tokens routed to that expert in that layer."));
   applyTheme();
 }
@@ -55,16 +61,38 @@ QPoint RoutingPanel::cellCenter(int layer, int expert) {
   return {static_cast<int>(plot()->xAxis->coordToPixel(expert)), static_cast<int>(plot()->yAxis->coordToPixel(layer))};
 }
 
+std::optional<std::pair<int, int>> RoutingPanel::cellAt(const QPoint& pos) const {
+  const QCustomPlot* p = plot();
+  const int expert = qRound(p->xAxis->pixelToCoord(pos.x()));
+  const int layer = qRound(p->yAxis->pixelToCoord(pos.y()));
+  if (!p->axisRect()->rect().contains(pos) || !hasData() || layer < 0 || expert < 0 || layer >= map_->data()->valueSize() ||
+      expert >= map_->data()->keySize())
+    return std::nullopt;
+  return std::pair{layer, expert};
+}
+
+QString RoutingPanel::cellToolTip(const QPoint& pos) const {
+  const auto cell = cellAt(pos);
+  if (!cell) return {};
+  const auto [layer, expert] = *cell;
+  const int ne = map_->data()->keySize();
+  double layerTotal = 0;
+  for (int e = 0; e < ne; ++e) layerTotal += map_->data()->cell(e, layer);
+  const double n = map_->data()->cell(expert, layer);
+  return tr("Layer %1, expert %2: chosen %3 times (%4% of the layer's picks, %5)\nClick to highlight its tokens in the chat.")
+      .arg(layer)
+      .arg(expert)
+      .arg(n, 0, 'f', 0)
+      .arg(layerTotal > 0 ? 100.0 * n / layerTotal : 0.0, 0, 'f', 1)
+      .arg(window_->currentText().toLower());
+}
+
 void RoutingPanel::onClick(QMouseEvent* event) {
   if (event->button() != Qt::LeftButton) return;
-  const QCustomPlot* p = plot();
-  const int expert = qRound(p->xAxis->pixelToCoord(event->pos().x()));
-  const int layer = qRound(p->yAxis->pixelToCoord(event->pos().y()));
-  const bool inside = p->axisRect()->rect().contains(event->pos()) && hasData() && layer >= 0 && expert >= 0 &&
-                      layer < map_->data()->valueSize() && expert < map_->data()->keySize();
+  const auto cell = cellAt(event->pos());
   // A second click on the selected cell, or one beside the map, clears.
-  if (!inside || (layer == selLayer_ && expert == selExpert_)) setSelectedCell(-1, -1);
-  else setSelectedCell(layer, expert);
+  if (!cell || (cell->first == selLayer_ && cell->second == selExpert_)) setSelectedCell(-1, -1);
+  else setSelectedCell(cell->first, cell->second);
   Q_EMIT cellSelected(selLayer_, selExpert_);
 }
 

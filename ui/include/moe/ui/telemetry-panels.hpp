@@ -2,6 +2,9 @@
 // The three telemetry panels: expert routing heatmap, expert cache, kernel timings.
 #include "moe/ui/plot-panel.hpp"
 
+#include <optional>
+#include <utility>
+
 class QCPColorMap;
 class QCPItemRect;
 class QMouseEvent;
@@ -32,12 +35,15 @@ class RoutingPanel : public PlotPanel {
   QComboBox* windowBox() const { return window_; }  // last N tokens / this reply / conversation
   // Where a cell is drawn now, in plotWidget() coordinates (lays the plot out first).
   QPoint cellCenter(int layer, int expert);
+  QString toolTipAt(const QPoint& pos) const { return cellToolTip(pos); }  // what hovering shows
 
  Q_SIGNALS:
   void cellSelected(int layer, int expert);  // (-1, -1): cleared
 
  private:
   void onClick(QMouseEvent* event);
+  std::optional<std::pair<int, int>> cellAt(const QPoint& pos) const;  // (layer, expert) drawn there
+  QString cellToolTip(const QPoint& pos) const;                       // counts and share of a cell
   const TelemetryHub* hub_;
   QCPColorMap* map_ = nullptr;
   QCPColorScale* scale_ = nullptr;
