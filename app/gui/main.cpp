@@ -59,7 +59,14 @@ int main(int argc, char** argv) {
   const QCommandLineOption promptOpt(QStringLiteral("prompt"), QStringLiteral("Prompt for --screenshot/--selftest"), QStringLiteral("text"));
   const QCommandLineOption maxTokensOpt(QStringLiteral("max-tokens"), QStringLiteral("Reply length for --screenshot/--selftest (default 48)"), QStringLiteral("n"));
   const QCommandLineOption themeOpt(QStringLiteral("theme"), QStringLiteral("light, dark or system (overrides the setting for this run)"), QStringLiteral("name"));
-  parser.addOptions({modelOpt, shotOpt, selftestOpt, promptOpt, maxTokensOpt, themeOpt});
+  const QCommandLineOption highlightOpt(
+      QStringLiteral("highlight"),
+      QStringLiteral("For --screenshot: highlight the reply's tokens routed to EXPERT in LAYER (EXPERT 'top': the busiest one)"),
+      QStringLiteral("layer,expert"));
+  const QCommandLineOption selectTokenOpt(QStringLiteral("select-token"),
+                                          QStringLiteral("For --screenshot: select the reply's n-th word token (0 = first) and show its experts"),
+                                          QStringLiteral("n"));
+  parser.addOptions({modelOpt, shotOpt, selftestOpt, promptOpt, maxTokensOpt, themeOpt, highlightOpt, selectTokenOpt});
   parser.process(app);
 
   const bool automatic = parser.isSet(shotOpt) || parser.isSet(selftestOpt);
@@ -93,6 +100,17 @@ int main(int argc, char** argv) {
     ao.screenshotPath = parser.value(shotOpt);
     if (parser.isSet(promptOpt)) ao.prompt = parser.value(promptOpt);
     if (parser.isSet(maxTokensOpt)) ao.maxTokens = std::max(1, parser.value(maxTokensOpt).toInt());
+    if (parser.isSet(highlightOpt)) {
+      const QStringList cell = parser.value(highlightOpt).split(QLatin1Char(','));
+      bool okLayer = false, okExpert = false;
+      ao.highlightLayer = cell.value(0).toInt(&okLayer);
+      ao.highlightExpert = cell.value(1) == QLatin1String("top") ? (okExpert = true, -2) : cell.value(1).toInt(&okExpert);
+      if (!okLayer || !okExpert || ao.highlightLayer < 0 || ao.highlightExpert < -2) {
+        std::fprintf(stderr, "moescope: --highlight wants LAYER,EXPERT (e.g. 3,top or 3,17)\n");
+        return 2;
+      }
+    }
+    if (parser.isSet(selectTokenOpt)) ao.selectToken = std::max(0, parser.value(selectTokenOpt).toInt());
     moe::ui::AutoRun run(&window, ao);
     int code = 1;
     QObject::connect(&run, &moe::ui::AutoRun::finished, &app, [&code](int exitCode, const QString& message) {

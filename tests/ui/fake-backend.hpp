@@ -1,5 +1,6 @@
 #pragma once
 // A scripted ChatBackend for UI tests: fixed tokens at a fixed pace, scripted failures.
+#include "moe/telemetry/hub.hpp"
 #include "moe/ui/chat-backend.hpp"
 
 #include <QString>
@@ -7,6 +8,7 @@
 #include <QThread>
 
 #include <atomic>
+#include <functional>
 #include <stdexcept>
 
 class ScriptedBackend : public moe::ui::ChatBackend {
@@ -19,6 +21,9 @@ class ScriptedBackend : public moe::ui::ChatBackend {
   QString generateError;  // when set, generate() throws it after the first token
   std::atomic<int> generateCalls{0};
   moe::ui::ChatRequest lastRequest;
+  // Called on the worker thread before each generated token is reported (with its context
+  // position), where the engine would record that token's routing.
+  std::function<void(int position)> beforeToken;
 
   moe::ui::ModelSummary load(const moe::ui::LoadRequest& request, const ProgressFn& progress) override {
     for (int i = 0; i <= loadSteps; ++i) {
@@ -46,7 +51,14 @@ class ScriptedBackend : public moe::ui::ChatBackend {
     s.promptTokS = 100.0;
     s.ttftMs = tokenDelayMs;
     s.stopReason = QStringLiteral("eos");
+    // The prompt: one piece per message, so positions match what routing events would name.
+    int position = 0;
+    for (const moe::ui::ChatTurn& turn : request.messages) {
+      const QByteArray utf8 = turn.content.toUtf8();
+      onToken({position++, std::string_view(utf8.constData(), static_cast<size_t>(utf8.size())), true});
+    }
     for (const QString& t : tokens) {
+      const uint64_t start = moe::tel::timestamp();
       QThread::msleep(static_cast<unsigned long>(tokenDelayMs));
       if (cancelled_) {
         s.stopReason = QStringLiteral("cancelled");
@@ -54,7 +66,10 @@ class ScriptedBackend : public moe::ui::ChatBackend {
       }
       const QByteArray utf8 = t.toUtf8();
       ++s.generatedTokens;
-      if (!onToken(std::string_view(utf8.constData(), static_cast<size_t>(utf8.size())))) {
+      if (beforeToken) beforeToken(position);
+      // The token step, as the engine records it (zero when telemetry is off).
+      if (start != 0) moe::tel::record_token(static_cast<uint32_t>(position), 0, false, 1, start, moe::tel::now_ns());
+      if (!onToken({position++, std::string_view(utf8.constData(), static_cast<size_t>(utf8.size())), false})) {
         s.stopReason = QStringLiteral("cancelled");
         break;
       }

@@ -17,8 +17,8 @@ Conversation sample(const QString& title) {
   s.seed = 18446744073709551557ULL;  // needs all 64 bits
   Conversation c = Conversation::create(title, s);
   c.systemPrompt = QStringLiteral("Be brief.");
-  c.messages.push_back({QStringLiteral("user"), QStringLiteral("What is an expert? ünïcödé"), {}, {}});
-  Message a{QStringLiteral("assistant"), QStringLiteral("A small FFN.\n```cpp\nint x;\n```"), {}, {}};
+  c.messages.push_back({QStringLiteral("user"), QStringLiteral("What is an expert? ünïcödé"), {}, {}, {}});
+  Message a{QStringLiteral("assistant"), QStringLiteral("A small FFN.\n```cpp\nint x;\n```"), {}, {}, {}};
   a.stats = {12, 4, 300.5, 25.25, 80.0, QStringLiteral("eos")};
   c.messages.push_back(a);
   return c;
@@ -93,7 +93,7 @@ class TestConversationStore : public QObject {
     QCOMPARE(model.data(model.index(0), Qt::DisplayRole).toString(), QStringLiteral("b"));
     QVERIFY(model.rename(a, QStringLiteral("renamed")));
     Conversation ca = *model.find(a);
-    ca.messages.push_back({QStringLiteral("user"), QStringLiteral("more"), {}, {}});
+    ca.messages.push_back({QStringLiteral("user"), QStringLiteral("more"), {}, {}, {}});
     QVERIFY(model.update(ca));
     QCOMPARE(model.rowOf(a), 0);  // touched conversations move to the top
     QVERIFY(model.remove(b));

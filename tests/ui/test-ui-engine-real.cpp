@@ -2,7 +2,9 @@
 #include "moe/ui/chat-backend.hpp"
 #include "moe/ui/engine-controller.hpp"
 #include "moe/ui/engine-worker.hpp"
-#include "moe/ui/telemetry-feed.hpp"
+#include "moe/telemetry/hub.hpp"
+
+#include <set>
 
 #include <QFile>
 #include <QSignalSpy>
@@ -17,10 +19,8 @@ const QString kModel = QStringLiteral(MOE_SHARED_DIR "/conformance/models/qwen2m
 
 class TestEngineReal : public QObject {
   Q_OBJECT
-  std::shared_ptr<TelemetryFeed> feed_ = std::make_shared<TelemetryFeed>();
-
   std::unique_ptr<EngineController> loaded() {
-    auto ctl = std::make_unique<EngineController>(makeEngineBackend(), feed_);
+    auto ctl = std::make_unique<EngineController>(makeEngineBackend());
     QSignalSpy ok(ctl.get(), &EngineController::modelLoaded);
     QSignalSpy failed(ctl.get(), &EngineController::loadFailed);
     LoadRequest req;
@@ -49,12 +49,14 @@ class TestEngineReal : public QObject {
     QSignalSpy tokens(ctl.get(), &EngineController::tokenText);
     QSignalSpy done(ctl.get(), &EngineController::replyFinished);
     QSignalSpy errors(ctl.get(), &EngineController::errorOccurred);
+    QSignalSpy spans(ctl.get(), &EngineController::tokenSpans);
+    QSignalSpy prompt(ctl.get(), &EngineController::promptTokens);
     ChatRequest req;
     req.messages = {{QStringLiteral("user"), QStringLiteral("Tell me about experts.")}};
     req.sampling.temperature = 0.0;
     req.sampling.maxTokens = 16;
-    TelemetryBatch discard;
-    feed_->drain(discard);
+    moe::tel::Hub::instance().set_enabled(true);
+    moe::tel::Hub::instance().drain([](size_t, const moe::tel::Event&) {});
     ctl->send(req);
     QVERIFY2(done.wait(60000), errors.isEmpty() ? "no reply" : qPrintable(errors.first().at(1).toString()));
     const auto stats = done.first().at(1).value<ReplyStatsValue>();
@@ -66,9 +68,31 @@ class TestEngineReal : public QObject {
     QString text;
     for (const auto& args : tokens) text += args.at(1).toString();
     if (stats.generatedTokens > 1) QVERIFY(!text.isEmpty());
-    TelemetryBatch batch;
-    feed_->drain(batch);
-    QCOMPARE(static_cast<int>(batch.steps.size()), stats.generatedTokens);  // one TokenStep per token
+    // The prompt's token texts, then one span per generated token right after them, covering the text.
+    QCOMPARE(prompt.size(), 1);
+    const QStringList promptTexts = prompt.first().at(1).toStringList();
+    QCOMPARE(promptTexts.size(), stats.promptTokens);
+    QVERIFY2(promptTexts.join(QString()).contains(QStringLiteral("Tell me about experts.")), qPrintable(promptTexts.join(QString())));
+    QList<TokenSpan> all;
+    for (const auto& args : spans) all += args.at(1).value<QList<TokenSpan>>();
+    QCOMPARE(all.size(), stats.generatedTokens);
+    int offset = 0;
+    for (int i = 0; i < all.size(); ++i) {
+      QCOMPARE(all[i].position, stats.promptTokens + i);
+      QCOMPARE(all[i].start, offset);
+      offset += all[i].length;
+    }
+    QCOMPARE(offset, static_cast<int>(text.size()));
+    // Those are the positions the engine's routing names: every layer routed every one of
+    // them that was fed back (the last sampled token never is).
+    if (moe::tel::kCompiledIn) {
+      std::set<std::pair<int, int>> routed;  // (position, layer)
+      moe::tel::Hub::instance().drain([&](size_t, const moe::tel::Event& e) {
+        if (e.kind == moe::tel::EventKind::routing) routed.insert({static_cast<int>(e.routing.position), e.routing.layer});
+      });
+      for (int i = 0; i + 1 < all.size(); ++i)
+        for (int l = 0; l < ctl->model().nLayer; ++l) QVERIFY2(routed.count({all[i].position, l}), qPrintable(QStringLiteral("position %1 layer %2").arg(all[i].position).arg(l)));
+    }
 
     // Greedy decoding is reproducible through the worker.
     QSignalSpy tokens2(ctl.get(), &EngineController::tokenText);
@@ -114,7 +138,7 @@ class TestEngineReal : public QObject {
     QVERIFY(f.open(QIODevice::WriteOnly));
     f.write(bytes);
     f.close();
-    EngineController ctl(makeEngineBackend(), feed_);
+    EngineController ctl(makeEngineBackend());
     QSignalSpy failed(&ctl, &EngineController::loadFailed);
     ctl.load(LoadRequest{path});
     QVERIFY(failed.wait(10000));

@@ -1,7 +1,6 @@
 // EngineWorker on its own thread with a scripted backend: streaming, stats, stop, errors, load.
 #include "moe/ui/engine-controller.hpp"
 #include "moe/ui/engine-worker.hpp"
-#include "moe/ui/telemetry-feed.hpp"
 
 #include "fake-backend.hpp"
 
@@ -15,13 +14,12 @@ class TestEngineWorker : public QObject {
 
   struct Rig {
     ScriptedBackend* backend;
-    std::shared_ptr<TelemetryFeed> feed = std::make_shared<TelemetryFeed>();
     std::unique_ptr<EngineController> ctl;
     explicit Rig(std::function<void(ScriptedBackend&)> setup = {}) {
       auto b = std::make_unique<ScriptedBackend>();
       backend = b.get();
       if (setup) setup(*b);
-      ctl = std::make_unique<EngineController>(std::move(b), feed);
+      ctl = std::make_unique<EngineController>(std::move(b));
     }
     bool load() {
       QSignalSpy loaded(ctl.get(), &EngineController::modelLoaded);
@@ -49,6 +47,8 @@ class TestEngineWorker : public QObject {
     QCOMPARE(rig.ctl->model().architecture, QStringLiteral("qwen2moe"));
 
     QSignalSpy tokens(rig.ctl.get(), &EngineController::tokenText);
+    QSignalSpy spans(rig.ctl.get(), &EngineController::tokenSpans);
+    QSignalSpy prompt(rig.ctl.get(), &EngineController::promptTokens);
     QSignalSpy done(rig.ctl.get(), &EngineController::replyFinished);
     ChatRequest req;
     req.messages = {{QStringLiteral("user"), QStringLiteral("hi")}};
@@ -69,10 +69,12 @@ class TestEngineWorker : public QObject {
     QCOMPARE(stats.stopReason, QStringLiteral("eos"));
     QCOMPARE(rig.backend->lastRequest.messages.size(), 1);
 
-    TelemetryBatch batch;
-    rig.feed->drain(batch);
-    QCOMPARE(batch.steps.size(), size_t(4));  // one TokenStep per token, measured by the worker
-    for (size_t i = 0; i < batch.steps.size(); ++i) QCOMPARE(batch.steps[i].index, int(i));
+    // Where each token's text lies in the reply, by context position (the prompt is position 0).
+    QCOMPARE(prompt.size(), 1);
+    QCOMPARE(prompt.first().at(1).toStringList(), QStringList{QStringLiteral("hi")});
+    QList<TokenSpan> all;
+    for (const auto& args : spans) all += args.at(1).value<QList<TokenSpan>>();
+    QCOMPARE(all, (QList<TokenSpan>{{1, 0, 5}, {2, 5, 2}, {3, 7, 5}, {4, 12, 1}}));
   }
 
   void stopCancelsWithinOneToken() {

@@ -1,9 +1,11 @@
+#include "moe/telemetry/hub.hpp"
 #include "moe/ui/auto-run.hpp"
 
 #include "moe/ui/conversation-list-model.hpp"
 #include "moe/ui/main-window.hpp"
 #include "moe/ui/model-panel.hpp"
 #include "moe/ui/plot-panel.hpp"
+#include "moe/ui/reply-routing.hpp"
 #include "moe/ui/telemetry-hub.hpp"
 #include "moe/ui/telemetry-panels.hpp"
 
@@ -73,9 +75,10 @@ QStringList AutoRun::panelsWaiting() const {
   window_->telemetry()->drainNow();
   const bool telemetry = window_->modelSummary().engineTelemetry;
   for (PlotPanel* p : window_->plotPanels()) {
-    // Routing and cache panels have a source only when the engine reports telemetry.
+    // Routing and cache panels have a source only when the engine reports MoE telemetry, the
+    // kernel panel whenever telemetry is compiled in.
     const bool kernel = qobject_cast<KernelPanel*>(p) != nullptr;
-    if ((kernel || telemetry) && !p->hasData()) waiting << p->title();
+    if (((kernel && tel::kCompiledIn) || telemetry) && !p->hasData()) waiting << p->title();
   }
   if (!window_->modelPanel()->hasData()) waiting << QStringLiteral("Model");
   return waiting;
@@ -86,6 +89,7 @@ void AutoRun::checkPanels() {
   // One more poll so queued replots and the transcript's coalesced render have run.
   if (++polls_ < 3) return;
   poll_.stop();
+  showRouting();
   for (PlotPanel* p : window_->plotPanels()) {
     p->refresh();
     p->plot()->replot(QCustomPlot::rpImmediateRefresh);
@@ -104,6 +108,28 @@ void AutoRun::checkPanels() {
   const QString stall = tr(" (%1 tokens; worst GUI stall while generating: %2 ms over %3 event-loop probes)")
                             .arg(generated_).arg(worstStallMs_, 0, 'f', 1).arg(probeTicks_);
   Q_EMIT finished(0, (options_.screenshotPath.isEmpty() ? tr("self-test passed") : tr("saved %1").arg(options_.screenshotPath)) + stall);
+}
+
+void AutoRun::showRouting() {
+  const std::shared_ptr<const ReplyRouting> r = window_->lastReplyRouting();
+  const Conversation* c = window_->currentConversation();
+  if (!r || !c || (options_.highlightLayer < 0 && options_.selectToken < 0)) return;
+  int layer = std::min(options_.highlightLayer, r->layers() - 1), expert = options_.highlightExpert;
+  if (layer >= 0 && expert == -2) {
+    qsizetype best = -1;
+    for (int e = 0; e < r->experts(); ++e) {
+      const qsizetype n = r->spansRoutedTo(layer, e).size();
+      if (n > best) best = n, expert = e;
+    }
+  }
+  if (layer >= 0 && expert >= 0) window_->highlightExpert(layer, expert);
+  // The n-th generated token that shows text.
+  int n = options_.selectToken;
+  for (const TokenSpan& s : r->spans()) {
+    if (n < 0) break;
+    if (s.length > 0 && !r->replyText().mid(s.start, s.length).trimmed().isEmpty() && n-- == 0)
+      window_->selectToken(static_cast<int>(c->messages.size()) - 1, s.position);
+  }
 }
 
 void AutoRun::fail(const QString& why) {

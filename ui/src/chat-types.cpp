@@ -8,6 +8,8 @@ void registerChatMetaTypes() {
   qRegisterMetaType<SamplingSettings>();
   qRegisterMetaType<ChatRequest>();
   qRegisterMetaType<ReplyStatsValue>();
+  qRegisterMetaType<TokenSpan>();
+  qRegisterMetaType<QList<TokenSpan>>();
   qRegisterMetaType<ModelSummary>();
   qRegisterMetaType<LoadRequest>();
 }

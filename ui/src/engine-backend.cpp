@@ -86,7 +86,15 @@ class EngineBackend final : public ChatBackend {
     g.sampling.seed = request.sampling.seed;
     // Each request carries the whole conversation, so the session starts from an empty KV cache.
     session_->reset();
-    const ReplyStats s = session_->generate(g, [&](const TokenEvent& ev) { return onToken(ev.text); });
+    // Tokenized here (as generate() would) so the prompt's token texts can be reported too:
+    // the routing of prompt positions then has words to show.
+    const std::vector<int32_t> prompt = tokenize(*model_, render_chat(*model_, g.messages, true), true, true);
+    for (size_t i = 0; i < prompt.size(); ++i) {
+      const std::string piece = detokenize(*model_, std::span<const int32_t>(&prompt[i], 1));
+      onToken({static_cast<int>(i), piece, true});
+    }
+    const ReplyStats s = session_->generate_tokens(
+        prompt, g, [&](const TokenEvent& ev) { return onToken({ev.position, ev.text, false}); });
     ReplyStatsValue v;
     v.promptTokens = s.prompt_tokens;
     v.generatedTokens = s.generated_tokens;

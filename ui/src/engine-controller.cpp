@@ -1,15 +1,12 @@
 #include "moe/ui/engine-controller.hpp"
 
 #include "moe/ui/engine-worker.hpp"
-#include "moe/ui/telemetry-feed.hpp"
 
 namespace moe::ui {
 
-EngineController::EngineController(std::unique_ptr<ChatBackend> backend, std::shared_ptr<TelemetryFeed> feed,
-                                   QObject* parent)
-    : QObject(parent), feed_(std::move(feed)) {
+EngineController::EngineController(std::unique_ptr<ChatBackend> backend, QObject* parent) : QObject(parent) {
   registerChatMetaTypes();
-  worker_ = new EngineWorker(std::move(backend), feed_.get());
+  worker_ = new EngineWorker(std::move(backend));
   worker_->moveToThread(&thread_);
   thread_.setObjectName(QStringLiteral("EngineWorker"));
 
@@ -33,6 +30,8 @@ EngineController::EngineController(std::unique_ptr<ChatBackend> backend, std::sh
   }, Qt::QueuedConnection);
   connect(worker_, &EngineWorker::replyStarted, this, &EngineController::replyStarted, Qt::QueuedConnection);
   connect(worker_, &EngineWorker::tokenText, this, &EngineController::tokenText, Qt::QueuedConnection);
+  connect(worker_, &EngineWorker::promptTokens, this, &EngineController::promptTokens, Qt::QueuedConnection);
+  connect(worker_, &EngineWorker::tokenSpans, this, &EngineController::tokenSpans, Qt::QueuedConnection);
   connect(worker_, &EngineWorker::replyFinished, this, [this](quint64 id, const ReplyStatsValue& s) {
     if (id == busyId_) busyId_ = 0;
     Q_EMIT replyFinished(id, s);

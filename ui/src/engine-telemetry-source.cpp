@@ -4,100 +4,54 @@
 #include "moe/ui/engine-telemetry-source.hpp"
 
 #include <algorithm>
-#include <optional>
 
 namespace moe::ui {
 namespace {
 
-// `layer` spans enclose the ops of a layer: counting them too would count time twice.
-std::optional<KernelOp> kernelOpOf(tel::OpKind op) {
-  switch (op) {
-    case tel::OpKind::attention:
-    case tel::OpKind::rope: return KernelOp::attention;
-    case tel::OpKind::router: return KernelOp::router;
-    case tel::OpKind::expert_ffn:
-    case tel::OpKind::page_in: return KernelOp::experts;
-    case tel::OpKind::shared_expert: return KernelOp::sharedExpert;
-    case tel::OpKind::norm: return KernelOp::norm;
-    case tel::OpKind::output_head:
-    case tel::OpKind::sampling: return KernelOp::output;
-    case tel::OpKind::layer:
-    case tel::OpKind::count_: return std::nullopt;
-    default: return KernelOp::other;
-  }
-}
-
-std::optional<CacheEvent> cacheEventOf(tel::CacheAction a) {
-  switch (a) {
-    case tel::CacheAction::hit:
-    case tel::CacheAction::prefetch_used: return CacheEvent::hit;
-    case tel::CacheAction::miss: return CacheEvent::miss;
-    case tel::CacheAction::eviction: return CacheEvent::evict;
-    default: return std::nullopt;  // prefetch bookkeeping is not a lookup
+// When a record's fact was complete. Routing, reply and memory records carry no time: they
+// keep their place (the stable sort leaves them where the ring had them).
+uint64_t timeOf(const tel::Event& e) {
+  switch (e.kind) {
+    case tel::EventKind::token_step: return e.token.t_end_ns;
+    case tel::EventKind::kernel_span: return e.span.t_end_ns;
+    case tel::EventKind::cache: return e.cache.t_ns;
+    default: return 0;
   }
 }
 
 }  // namespace
 
-std::size_t EngineTelemetrySource::drainInto(TelemetryBatch& out) {
+std::size_t EngineTelemetrySource::drain(std::vector<tel::Event>& out) {
+  out.clear();
+  dropped_ = 0;
   if (!tel::kCompiledIn) return 0;
   tel::Hub& hub = tel::Hub::instance();
   const std::size_t n = hub.drain([&](std::size_t producer, const tel::Event& e) {
     constexpr std::size_t kMaxTraceEvents = std::size_t{1} << 21;  // ~270 MB of trace JSON at most
     if (replyEvents_.size() < kMaxTraceEvents) replyEvents_.push_back({producer, e});
-    switch (e.kind) {
-      case tel::EventKind::routing: {
-        const tel::RoutingEvent& r = e.routing;
-        lastPosition_ = static_cast<int>(r.position);
-        // Top-k beyond 8 arrives in several events (first > 0): join them into one sample.
-        RoutingSample* s = nullptr;
-        if (r.first > 0 && !out.routing.empty() && out.routing.back().layer == r.layer &&
-            out.routing.back().position == static_cast<int>(r.position))
-          s = &out.routing.back();
-        else
-          s = &out.routing.emplace_back(RoutingSample{r.layer, static_cast<int>(r.position), 0, {}, {}});
-        for (int i = 0; i < r.k && s->nUsed < kMaxExpertsUsed; ++i, ++s->nUsed) {
-          s->experts[static_cast<std::size_t>(s->nUsed)] = static_cast<int16_t>(r.experts[i]);
-          s->weights[static_cast<std::size_t>(s->nUsed)] = r.weights[i];
-        }
-        break;
-      }
-      case tel::EventKind::cache:
-        if (auto ev = cacheEventOf(e.cache.action))
-          out.cache.push_back(CacheSample{lastPosition_, e.cache.layer, e.cache.expert, *ev});
-        break;
-      case tel::EventKind::kernel_span:
-        if (auto op = kernelOpOf(e.span.op)) pending_.push_back({e.span.t_start_ns, e.span.t_end_ns, *op});
-        break;
-      case tel::EventKind::token_step:
-        steps_.push_back({e.token.t_start_ns, e.token.t_end_ns, static_cast<int>(e.token.position)});
-        break;
-      default: break;  // reply and memory records are not plotted
-    }
+    out.push_back(e);
   });
-  attributeSpans(out);
+  // Timeless records sort as if they happened with the timed record before them in their ring.
+  std::vector<std::pair<uint64_t, std::size_t>> order(out.size());
+  uint64_t last = 0;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const uint64_t t = timeOf(out[i]);
+    if (t != 0) last = t;
+    order[i] = {t != 0 ? t : last, i};
+  }
+  // A step ends after the spans it encloses, even at the same clock tick.
+  std::stable_sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
+    if (a.first != b.first) return a.first < b.first;
+    return out[a.second].kind != tel::EventKind::token_step && out[b.second].kind == tel::EventKind::token_step;
+  });
+  std::vector<tel::Event> sorted;
+  sorted.reserve(out.size());
+  for (const auto& [t, i] : order) sorted.push_back(out[i]);
+  out = std::move(sorted);
   const unsigned long long dropped = hub.dropped();
-  out.dropped += static_cast<std::size_t>(dropped - std::min(dropped, lastDropped_));
+  dropped_ = dropped - std::min(dropped, lastDropped_);
   lastDropped_ = dropped;
   return n;
-}
-
-void EngineTelemetrySource::attributeSpans(TelemetryBatch& out) {
-  std::sort(steps_.begin(), steps_.end(), [](const StepRange& a, const StepRange& b) { return a.start < b.start; });
-  while (steps_.size() > 256) steps_.pop_front();
-  std::vector<PendingSpan> keep;
-  for (const PendingSpan& s : pending_) {
-    // The step whose range holds the span's start (steps are recorded when they end, so a
-    // span may wait one drain for its step).
-    auto it = std::upper_bound(steps_.begin(), steps_.end(), s.start, [](uint64_t t, const StepRange& r) { return t < r.start; });
-    if (it != steps_.begin() && s.start <= std::prev(it)->end) {
-      out.kernels.push_back(KernelSpan{std::prev(it)->position, s.op, static_cast<double>(s.end - s.start) / 1000.0});
-    } else if (steps_.empty() || s.start > steps_.back().end) {
-      keep.push_back(s);  // its step has not been recorded yet
-    }  // else: older than every step we remember, or between steps: dropped
-  }
-  if (keep.size() > 65536) keep.erase(keep.begin(), keep.begin() + static_cast<std::ptrdiff_t>(keep.size() - 65536));
-  pending_ = std::move(keep);
 }
 
 }  // namespace moe::ui

@@ -1,7 +1,5 @@
 #include "moe/ui/engine-worker.hpp"
 
-#include "moe/ui/telemetry-feed.hpp"
-
 #include <QByteArray>
 
 #include <exception>
@@ -22,12 +20,21 @@ qsizetype completeUtf8Prefix(const QByteArray& bytes) {
   return n;
 }
 
+// UTF-16 code units of UTF-8 text, counted on the bytes so a token never needs decoding:
+// every non-continuation byte starts a character, and 4-byte ones need a surrogate pair.
+int utf16Length(std::string_view utf8) {
+  int n = 0;
+  for (const char ch : utf8) {
+    const auto c = static_cast<unsigned char>(ch);
+    if ((c & 0xC0) != 0x80) n += c >= 0xF0 ? 2 : 1;
+  }
+  return n;
+}
+
 }  // namespace
 
-EngineWorker::EngineWorker(std::unique_ptr<ChatBackend> backend, TelemetryFeed* feed)
-    : backend_(std::move(backend)), feed_(feed) {
+EngineWorker::EngineWorker(std::unique_ptr<ChatBackend> backend) : backend_(std::move(backend)) {
   registerChatMetaTypes();
-  if (backend_) backend_->setTelemetry(feed_);
 }
 
 EngineWorker::~EngineWorker() = default;
@@ -79,23 +86,38 @@ void EngineWorker::generate(const ChatRequest& request) {
     return;
   }
   Q_EMIT replyStarted(id);
-  QElapsedTimer clock;
-  clock.start();
   QElapsedTimer sinceFlush;
   sinceFlush.start();
   QByteArray pending;
-  int index = 0;
+  QStringList prompt;
+  QList<TokenSpan> spans;
+  int replyLength = 0;  // UTF-16 units of the reply so far
   bool first = true;
   auto flush = [&](bool final) {
+    if (!prompt.isEmpty()) {
+      Q_EMIT promptTokens(id, prompt);
+      prompt.clear();
+    }
     const qsizetype n = final ? pending.size() : completeUtf8Prefix(pending);
     if (n == 0) return;
+    if (!spans.isEmpty()) Q_EMIT tokenSpans(id, spans);
+    spans.clear();
     Q_EMIT tokenText(id, QString::fromUtf8(pending.constData(), n));
     pending.remove(0, n);
     sinceFlush.restart();
   };
-  auto onToken = [&](std::string_view text) {
-    if (feed_) feed_->push(TokenStep{id, index, static_cast<double>(clock.nsecsElapsed()) / 1e6});
-    ++index;
+  auto onToken = [&](const ChatBackend::TokenPiece& piece) {
+    const std::string_view text = piece.utf8;
+    if (piece.prompt) {
+      if (piece.position >= 0 && piece.position < (1 << 20)) {
+        while (prompt.size() <= piece.position) prompt.append(QString());
+        prompt[piece.position] = QString::fromUtf8(text.data(), static_cast<qsizetype>(text.size()));
+      }
+      return true;
+    }
+    const int length = utf16Length(text);
+    spans.append(TokenSpan{piece.position, replyLength, length});
+    replyLength += length;
     pending.append(text.data(), static_cast<qsizetype>(text.size()));
     // The first text goes out at once (it is what TTFT feels like); the rest at screen rate.
     if ((first && !text.empty()) || sinceFlush.elapsed() >= batchIntervalMs_) {

@@ -1,3 +1,4 @@
+#include "moe/telemetry/hub.hpp"
 #include "moe/ui/telemetry-hub.hpp"
 #include "moe/ui/telemetry-panels.hpp"
 #include "moe/ui/theme.hpp"
@@ -7,18 +8,55 @@
 #include <QTextStream>
 
 #include <algorithm>
+#include <iterator>
 
 namespace moe::ui {
 namespace {
 
-const QColor kOpColors[kKernelOpCount] = {QColor(0x42, 0x85, 0xf4), QColor(0xf4, 0xb4, 0x00), QColor(0xdb, 0x44, 0x37),
-                                          QColor(0xab, 0x47, 0xbc), QColor(0x0f, 0x9d, 0x58), QColor(0x00, 0xac, 0xc1),
-                                          QColor(0x9e, 0x9e, 0x9e)};
+using tel::OpKind;
+constexpr size_t kOps = tel::KernelBreakdown::kOps;
+constexpr int kShownRows = 128;      // decode steps in the bars: more would be slivers
+constexpr size_t kRollingSteps = 8;  // tok/s is averaged over this many decode steps
+
+// The bars stack a few groups of op kinds (twelve thin colours would not read; the CSV keeps
+// every kind). `layer` spans enclose the others and belong to no group.
+struct OpGroup {
+  const char* name;
+  QColor color;
+  OpKind ops[2];
+  int nOps;
+};
+const OpGroup kGroups[] = {
+    {QT_TRANSLATE_NOOP("KernelPanel", "attention"), QColor(0x42, 0x85, 0xf4), {OpKind::attention, OpKind::rope}, 2},
+    {QT_TRANSLATE_NOOP("KernelPanel", "router"), QColor(0xf4, 0xb4, 0x00), {OpKind::router}, 1},
+    {QT_TRANSLATE_NOOP("KernelPanel", "experts"), QColor(0xdb, 0x44, 0x37), {OpKind::expert_ffn, OpKind::page_in}, 2},
+    {QT_TRANSLATE_NOOP("KernelPanel", "shared expert"), QColor(0xab, 0x47, 0xbc), {OpKind::shared_expert}, 1},
+    {QT_TRANSLATE_NOOP("KernelPanel", "dense FFN"), QColor(0xe9, 0x1e, 0x63), {OpKind::dense_ffn}, 1},
+    {QT_TRANSLATE_NOOP("KernelPanel", "norm"), QColor(0x0f, 0x9d, 0x58), {OpKind::norm}, 1},
+    {QT_TRANSLATE_NOOP("KernelPanel", "output"), QColor(0x00, 0xac, 0xc1), {OpKind::output_head, OpKind::sampling}, 2},
+    {QT_TRANSLATE_NOOP("KernelPanel", "other"), QColor(0x9e, 0x9e, 0x9e), {OpKind::embedding, OpKind::other}, 2},
+};
+constexpr size_t kGroupCount = std::size(kGroups);
+bool drawn(size_t op) { return op != static_cast<size_t>(OpKind::layer); }
+
+double groupMs(const tel::KernelBreakdown::TokenRow& r, size_t g) {
+  double ms = 0;
+  for (int i = 0; i < kGroups[g].nOps; ++i) ms += r.op_ms[static_cast<size_t>(kGroups[g].ops[i])];
+  return ms;
+}
 
 double median(std::vector<double> v) {
   if (v.empty()) return 0.0;
   std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
   return v[v.size() / 2];
+}
+
+// The decode rows of the breakdown (prefill batches would dwarf them), oldest first.
+std::vector<const tel::KernelBreakdown::TokenRow*> decodeRows(const tel::KernelBreakdown& k) {
+  std::vector<const tel::KernelBreakdown::TokenRow*> rows;
+  for (const auto& r : k.rows())
+    if (!r.prefill) rows.push_back(&r);
+  return rows;
 }
 
 }  // namespace
@@ -29,11 +67,11 @@ KernelPanel::KernelPanel(const TelemetryHub* hub, QWidget* parent) : PlotPanel(t
   p->legend->setFont(QFont(font().family(), std::max(7, font().pointSize() - 2)));
   p->legend->setIconSize(10, 8);
   QCPBars* below = nullptr;
-  for (int op = 0; op < kKernelOpCount; ++op) {
+  for (size_t g = 0; g < kGroupCount; ++g) {
     auto* bars = new QCPBars(p->xAxis, p->yAxis);
-    bars->setName(QString::fromLatin1(kernelOpName(static_cast<KernelOp>(op)).data()));
+    bars->setName(tr(kGroups[g].name));
     bars->setPen(Qt::NoPen);
-    bars->setBrush(kOpColors[op]);
+    bars->setBrush(kGroups[g].color);
     bars->setWidthType(QCPBars::wtPlotCoords);
     bars->setWidth(0.8);
     if (below) bars->moveAbove(below);
@@ -57,7 +95,7 @@ KernelPanel::KernelPanel(const TelemetryHub* hub, QWidget* parent) : PlotPanel(t
   tokS_->setPen(QPen(QColor(0x0f, 0x9d, 0x58), 2));
   tokS_->setName(tr("decode tok/s"));
   p->legend->removeItem(p->legend->itemCount() - 1);  // the speed plot has its own title
-  speedRect_->axis(QCPAxis::atBottom)->setLabel(tr("generated token"));
+  speedRect_->axis(QCPAxis::atBottom)->setLabel(tr("decode step"));
   speedRect_->axis(QCPAxis::atLeft)->setLabel(tr("tok/s"));
   auto* group = new QCPMarginGroup(p);
   p->axisRect()->setMarginGroup(QCP::msLeft | QCP::msRight, group);
@@ -78,15 +116,16 @@ KernelPanel::KernelPanel(const TelemetryHub* hub, QWidget* parent) : PlotPanel(t
   applyTheme();
 }
 
-bool KernelPanel::hasData() const { return hub_->throughput().tokensSeen() > 0 || !hub_->kernels().tokens().empty(); }
+bool KernelPanel::hasData() const { return !hub_->kernels().rows().empty(); }
 
 void KernelPanel::refresh() {
   QCustomPlot* p = plot();
-  const auto& k = hub_->kernels();
-  const auto& t = hub_->throughput();
+  const tel::KernelBreakdown& k = hub_->kernels();
   speedTitle_->setTextColor(themeColors().text);
   if (!hasData()) {
-    setPlaceholder(tr("Send a message: time per token, tokens per second and time to first token appear while the model replies."));
+    setPlaceholder(tel::kCompiledIn
+                       ? tr("Send a message: time per token, tokens per second and time to first token appear while the model replies.")
+                       : tr("This build has telemetry compiled out (MOESCOPE_METRICS=OFF): each reply's speed is in its stats line."));
     for (auto* b : opBars_) b->data()->clear();
     latencyBars_->data()->clear();
     tokS_->data()->clear();
@@ -95,63 +134,69 @@ void KernelPanel::refresh() {
     return;
   }
   setPlaceholder({});
-  const bool perOp = !k.tokens().empty();
-  setNote(perOp ? QString() : tr("Per-op split (attention / router / experts …) appears once the engine reports kernel spans; "
-                                 "until then each bar is the whole token's latency."));
+  const auto rows = decodeRows(k);
+  const size_t first = rows.size() > kShownRows ? rows.size() - kShownRows : 0;
+  // x = the decode step's number among those the breakdown keeps (replies restart positions).
+  std::array<double, kGroupCount> groupTotal{};
+  for (size_t i = first; i < rows.size(); ++i)
+    for (size_t g = 0; g < kGroupCount; ++g) groupTotal[g] += groupMs(*rows[i], g);
+  bool perOp = false;
+  for (double t : groupTotal) perOp |= t > 0;
+  const auto prefill = std::count_if(k.rows().begin(), k.rows().end(), [](const auto& r) { return r.prefill; });
+  setNote(perOp ? (prefill > 0 ? tr("Decode steps only; %n prompt batch(es) left out of the bars.", nullptr, static_cast<int>(prefill)) : QString())
+                : tr("Per-op split (attention / router / experts …) appears once the engine reports kernel spans; "
+                     "until then each bar is the whole step's wall time."));
   for (auto* b : opBars_) b->setVisible(perOp);
+  latencyBars_->setVisible(!perOp);
   p->legend->setVisible(perOp);  // one series needs no legend; the axis label names it
-  p->xAxis->setLabel(perOp ? tr("token position") : QString());  // else shared with the speed plot below
-  for (int i = 0; i < opBars_.size(); ++i) opBars_[i]->removeFromLegend();
+  p->xAxis->setLabel(QString());  // shared with the speed plot below
+  for (auto* b : opBars_) b->removeFromLegend();
   latencyBars_->removeFromLegend();
   double maxY = 0;
+  QVector<double> x, wall;
+  for (size_t i = first; i < rows.size(); ++i) {
+    x << static_cast<double>(i + 1);
+    wall << rows[i]->wall_ms;
+  }
   if (perOp) {
-    for (int op = 0; op < kKernelOpCount; ++op) {
-      QVector<double> x, y;
-      for (const auto& [pos, b] : k.tokens()) {
-        x << pos;
-        y << b[static_cast<size_t>(op)] / 1000.0;
-      }
-      opBars_[op]->setData(x, y, true);
-      if (std::any_of(y.begin(), y.end(), [](double v) { return v > 0; })) opBars_[op]->addToLegend();
+    for (size_t g = 0; g < kGroupCount; ++g) {
+      QVector<double> y;
+      for (size_t i = first; i < rows.size(); ++i) y << groupMs(*rows[i], g);
+      opBars_[static_cast<qsizetype>(g)]->setData(x, y, true);
+      if (groupTotal[g] > 0) opBars_[static_cast<qsizetype>(g)]->addToLegend();
     }
-    for (const auto& [pos, b] : k.tokens()) {
+    for (size_t i = first; i < rows.size(); ++i) {
       double sum = 0;
-      for (double v : b) sum += v / 1000.0;
+      for (size_t g = 0; g < kGroupCount; ++g) sum += groupMs(*rows[i], g);
       maxY = std::max(maxY, sum);
     }
-    p->xAxis->setRange(k.tokens().begin()->first - 1, k.tokens().rbegin()->first + 1);
     latencyBars_->data()->clear();
   } else {
-    QVector<double> x, y;
-    // The last 128 tokens keep the bars readable.
-    const auto& lat = t.latencyMs();
-    for (size_t i = lat.size() > 128 ? lat.size() - 128 : 0; i < lat.size(); ++i) {
-      x << static_cast<double>(lat[i].token);
-      y << lat[i].tokS;
-      maxY = std::max(maxY, lat[i].tokS);
-    }
-    latencyBars_->setData(x, y, true);
+    latencyBars_->setData(x, wall, true);
     latencyBars_->addToLegend();
-    if (x.isEmpty()) p->xAxis->setRange(0, 2);  // a one-token reply: only its TTFT exists
-    else p->xAxis->setRange(x.front() - 0.5, x.back() + 0.5);
+    for (double w : wall) maxY = std::max(maxY, w);
   }
+  if (x.isEmpty()) p->xAxis->setRange(0, 2);  // only a prompt batch so far
+  else p->xAxis->setRange(x.front() - 0.5, x.back() + 0.5);
   p->yAxis->setRange(0, std::max(1.0, maxY * 1.1));
 
-  QVector<double> sx, sy;
-  for (const auto& pt : t.tokS()) {
-    sx << static_cast<double>(pt.token);
-    sy << pt.tokS;
+  // Rolling decode tok/s over the last kRollingSteps steps, per step.
+  QVector<double> sy;
+  double windowMs = 0;
+  for (size_t i = first; i < rows.size(); ++i) {
+    windowMs += rows[i]->wall_ms;
+    if (i >= first + kRollingSteps) windowMs -= rows[i - kRollingSteps]->wall_ms;
+    const size_t n = std::min(i - first + 1, kRollingSteps);
+    sy << (windowMs > 0 ? 1000.0 * static_cast<double>(n) / windowMs : 0.0);
   }
-  tokS_->setData(sx, sy, true);
-  if (!sx.isEmpty()) {
-    // Without per-op spans both plots count generated tokens: keep them aligned.
-    if (perOp) speedRect_->axis(QCPAxis::atBottom)->setRange(sx.front(), std::max(sx.back(), sx.front() + 1));
-    else speedRect_->axis(QCPAxis::atBottom)->setRange(p->xAxis->range());
-    speedRect_->axis(QCPAxis::atLeft)->setRange(0, *std::max_element(sy.begin(), sy.end()) * 1.15);
+  tokS_->setData(x, sy, true);
+  if (!x.isEmpty()) {
+    speedRect_->axis(QCPAxis::atBottom)->setRange(p->xAxis->range());
+    speedRect_->axis(QCPAxis::atLeft)->setRange(0, std::max(1.0, *std::max_element(sy.begin(), sy.end()) * 1.15));
   }
-  const auto& ttft = t.ttftMs();
+  const std::vector<double>& ttft = hub_->ttftMs();
   speedTitle_->setText(tr("Decode speed %1 tok/s   ·   TTFT last %2 ms, median %3 ms (%4 replies)")
-                           .arg(sy.isEmpty() ? 0.0 : sy.back(), 0, 'f', 1)
+                           .arg(k.decode_tok_s(16), 0, 'f', 1)
                            .arg(ttft.empty() ? 0.0 : ttft.back(), 0, 'f', 0)
                            .arg(median(ttft), 0, 'f', 0)
                            .arg(ttft.size()));
@@ -159,30 +204,19 @@ void KernelPanel::refresh() {
 }
 
 void KernelPanel::writeCsv(QTextStream& out) const {
-  const auto& k = hub_->kernels();
-  if (!k.tokens().empty()) {
-    out << "token";
-    for (int op = 0; op < kKernelOpCount; ++op) out << ',' << kernelOpName(static_cast<KernelOp>(op)).data() << "_us";
-    out << '\n';
-    for (const auto& [pos, b] : k.tokens()) {
-      out << pos;
-      for (double v : b) out << ',' << v;
-      out << '\n';
-    }
-    out << '\n';
-  }
-  out << "token,latency_ms,rolling_tok_s\n";
-  const auto& lat = hub_->throughput().latencyMs();
-  const auto& tokS = hub_->throughput().tokS();
-  size_t j = 0;
-  for (const auto& l : lat) {
-    while (j < tokS.size() && tokS[j].token < l.token) ++j;
-    out << l.token << ',' << l.tokS << ',';
-    if (j < tokS.size() && tokS[j].token == l.token) out << tokS[j].tokS;
+  out << "step,position,prefill,tokens,wall_ms";
+  for (size_t op = 0; op < kOps; ++op)
+    if (drawn(op)) out << ',' << tel::op_name(static_cast<OpKind>(op)) << "_ms";
+  out << '\n';
+  size_t step = 0;
+  for (const auto& r : hub_->kernels().rows()) {
+    out << ++step << ',' << r.position << ',' << (r.prefill ? 1 : 0) << ',' << r.n_tokens << ',' << r.wall_ms;
+    for (size_t op = 0; op < kOps; ++op)
+      if (drawn(op)) out << ',' << r.op_ms[op];
     out << '\n';
   }
   out << "\nreply,ttft_ms\n";
-  const auto& ttft = hub_->throughput().ttftMs();
+  const std::vector<double>& ttft = hub_->ttftMs();
   for (size_t i = 0; i < ttft.size(); ++i) out << i << ',' << ttft[i] << '\n';
 }
 

@@ -6,6 +6,7 @@
 #include "moe/ui/main-window.hpp"
 #include "moe/ui/message-view.hpp"
 #include "moe/ui/model-panel.hpp"
+#include "moe/ui/reply-routing.hpp"
 #include "moe/ui/settings-dialogs.hpp"
 #include "moe/ui/telemetry-hub.hpp"
 
@@ -19,6 +20,9 @@
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QToolButton>
+
+#include <cstdint>
+#include <limits>
 
 namespace moe::ui {
 
@@ -36,7 +40,7 @@ void MainWindow::openModel(const QString& path) {
   }
   pending_.reset();  // a previous load still running is cancelled and joined
   pendingPath_ = path;
-  pending_ = std::make_unique<EngineController>(options_.backendFactory(), hub_->feed());
+  pending_ = std::make_unique<EngineController>(options_.backendFactory());
   connectController(pending_.get());
   LoadRequest req;
   req.path = path;
@@ -63,6 +67,12 @@ void MainWindow::connectController(EngineController* c) {
   connect(c, &EngineController::loadFailed, this, [this, c](const QString& msg, bool cancelled) { onLoadFailed(c, msg, cancelled); });
   connect(c, &EngineController::tokenText, this, [this, c](quint64 id, const QString& t) {
     if (c == active_.get()) onToken(id, t);
+  });
+  connect(c, &EngineController::promptTokens, this, [this, c](quint64 id, const QStringList& texts) {
+    if (c == active_.get() && id == replyId_ && liveRouting_) liveRouting_->setPromptTexts(texts);
+  });
+  connect(c, &EngineController::tokenSpans, this, [this, c](quint64 id, const QList<TokenSpan>& spans) {
+    if (c == active_.get() && id == replyId_ && liveRouting_) liveRouting_->addSpans(spans);
   });
   connect(c, &EngineController::replyFinished, this, [this, c](quint64 id, const ReplyStatsValue& s) {
     if (c == active_.get()) onReplyFinished(id, s);
@@ -217,7 +227,7 @@ bool MainWindow::sendMessage(const QString& text) {
     const QString line = text.simplified();
     c.title = line.size() > 60 ? line.left(59) + QChar(0x2026) : line;
   }
-  c.messages.push_back({QStringLiteral("user"), text, {}, {}});
+  c.messages.push_back({QStringLiteral("user"), text, {}, {}, {}});
   startReply(std::move(c));
   return true;
 }
@@ -232,19 +242,28 @@ void MainWindow::regenerate(int index) {
 
 void MainWindow::editAndResend(int index, const QString& text) {
   const Conversation* cur = currentConversation();
-  if (!cur || live_ || !active_ || index < 0 || index >= cur->messages.size()) return;
+  if (!cur || live_ || index < 0 || index >= cur->messages.size()) return;
+  if (!active_) {  // nothing could answer: keep the edit open rather than lose it
+    statusBar()->showMessage(tr("Open a model first (Ctrl+O), then send the edited message."), 8000);
+    chat_->view()->beginEdit(index);
+    chat_->view()->editor()->setPlainText(text);
+    return;
+  }
   Conversation c = *cur;
   c.messages.resize(index);
-  c.messages.push_back({QStringLiteral("user"), text, {}, {}});
+  c.messages.push_back({QStringLiteral("user"), text, {}, {}, {}});
   startReply(std::move(c));
 }
 
 void MainWindow::startReply(Conversation c) {
-  hub_->beginReply();
+  hub_->beginReply(c.id != routingConversation_);
+  routingConversation_ = c.id;
+  liveRouting_.reset();
+  if (summary_.nLayer > 0 && summary_.nExpert > 0) liveRouting_ = std::make_shared<ReplyRouting>(summary_.nLayer, summary_.nExpert);
   ChatRequest req;
   req.messages = c.turns();
   req.sampling = c.sampling;
-  c.messages.push_back({QStringLiteral("assistant"), QString(), {}, {}});
+  c.messages.push_back({QStringLiteral("assistant"), QString(), {}, {}, {}});
   conversations_->update(c);  // the user's message is on disk before the reply starts
   sidebar_->selectId(c.id);
   live_ = c;
@@ -268,6 +287,7 @@ void MainWindow::onToken(quint64 id, const QString& text) {
 void MainWindow::onReplyFinished(quint64 id, const ReplyStatsValue& stats) {
   if (!live_ || id != replyId_) return;
   live_->messages.last().stats = stats;
+  finishRouting();
   Conversation done = std::move(*live_);
   live_.reset();
   conversations_->update(done);
@@ -276,9 +296,26 @@ void MainWindow::onReplyFinished(quint64 id, const ReplyStatsValue& stats) {
   Q_EMIT replyDone(stats);
 }
 
+void MainWindow::finishRouting() {
+  std::shared_ptr<ReplyRouting> r = std::move(liveRouting_);
+  if (!r || !live_) return;
+  hub_->drainNow();  // the reply's last routing events
+  // Only the generated tokens' routing is kept with the message: the prompt (the whole
+  // conversation again) would cost every reply its context's worth of picks.
+  const uint32_t firstGenerated = r->spans().isEmpty() ? std::numeric_limits<uint32_t>::max() : static_cast<uint32_t>(r->spans().first().position);
+  for (const tel::TracedEvent& te : hub_->replyEvents())
+    if (te.event.kind == tel::EventKind::routing && te.event.routing.position >= firstGenerated) r->addRouting(te.event.routing);
+  r->setReplyText(live_->messages.last().content);
+  live_->messages.last().routing = r;
+  // The prompt's token texts serve the trace export of the last reply only.
+  if (lastRouting_) lastRouting_->setPromptTexts({});
+  lastRouting_ = std::move(r);
+}
+
 void MainWindow::onReplyError(quint64 id, const QString& message) {
   if (!live_ || id != replyId_) return;
   live_->messages.last().error = message;
+  finishRouting();
   Conversation done = std::move(*live_);
   live_.reset();
   conversations_->update(done);

@@ -12,6 +12,7 @@
 #include "moe/ui/model-scanner.hpp"
 #include "moe/ui/settings-dialogs.hpp"
 #include "moe/ui/telemetry-hub.hpp"
+#include "moe/ui/token-routing-view.hpp"
 #include "moe/ui/telemetry-panels.hpp"
 #include "moe/ui/theme.hpp"
 
@@ -22,7 +23,6 @@
 #include <QFileDialog>
 #include <QDir>
 #include <QFileInfo>
-#include <QInputDialog>
 #include <QKeySequence>
 #include <QLabel>
 #include <QLineEdit>
@@ -71,19 +71,25 @@ MainWindow::MainWindow(Options options, QWidget* parent) : QMainWindow(parent), 
   cachePanel_ = new CachePanel(hub_, this);
   kernelPanel_ = new KernelPanel(hub_, this);
   modelPanel_ = new ModelPanel(this);
-  connect(hub_, &TelemetryHub::updated, this, [this](bool routing, bool cache, bool kernels, bool steps) {
+  connect(hub_, &TelemetryHub::updated, this, [this](bool routing, bool cache, bool kernels) {
     if (routing) routingPanel_->refresh();
     if (cache) cachePanel_->refresh();
-    if (kernels || steps) kernelPanel_->refresh();
+    if (kernels) kernelPanel_->refresh();
   });
   connect(hub_, &TelemetryHub::cleared, this, [this] {
     for (PlotPanel* p : plotPanels()) p->refresh();
   });
   auto* routingDock = addPanelDock(routingPanel_, tr("Expert routing"), QStringLiteral("routingDock"), Qt::RightDockWidgetArea);
   addPanelDock(cachePanel_, tr("Expert cache"), QStringLiteral("cacheDock"), Qt::RightDockWidgetArea);
+  tokenView_ = new TokenRoutingView(this);
   auto* kernelDock = addPanelDock(kernelPanel_, tr("Kernel timings"), QStringLiteral("kernelDock"), Qt::BottomDockWidgetArea);
   auto* modelDock = addPanelDock(modelPanel_, tr("Model"), QStringLiteral("modelDock"), Qt::BottomDockWidgetArea);
   splitDockWidget(kernelDock, modelDock, Qt::Horizontal);
+  // A selected token's experts share the Model dock's place, so the heatmap and the cache
+  // stay in view beside the chat while tokens are inspected.
+  auto* tokenDock = addPanelDock(tokenView_, tr("Token routing"), QStringLiteral("tokenDock"), Qt::BottomDockWidgetArea);
+  tabifyDockWidget(modelDock, tokenDock);
+  modelDock->raise();
   resizeDocks({routingDock}, {470}, Qt::Horizontal);
   resizeDocks({kernelDock}, {300}, Qt::Vertical);
   resizeDocks({kernelDock, modelDock}, {1, 1}, Qt::Horizontal);  // share the bottom evenly
@@ -118,14 +124,15 @@ MainWindow::MainWindow(Options options, QWidget* parent) : QMainWindow(parent), 
   connect(chat_, &ChatPanel::stopRequested, this, &MainWindow::stopReply);
   connect(chat_, &ChatPanel::settingsRequested, this, &MainWindow::editConversationSettings);
   connect(chat_->view(), &MessageView::regenerateRequested, this, &MainWindow::regenerate);
-  connect(chat_->view(), &MessageView::editRequested, this, [this](int i) {
-    const Conversation* c = currentConversation();
-    if (!c || i < 0 || i >= c->messages.size()) return;
-    // The edited text replaces message i and everything after it.
-    bool ok = false;
-    const QString text = QInputDialog::getMultiLineText(this, tr("Edit and resend"), tr("Message:"), c->messages.at(i).content, &ok);
-    if (ok && !text.trimmed().isEmpty()) editAndResend(i, text.trimmed());
+  // The edited text replaces message i and everything after it.
+  connect(chat_->view(), &MessageView::editSubmitted, this, &MainWindow::editAndResend);
+  // Heatmap cell <-> highlighted tokens; a clicked token -> its experts in every layer.
+  connect(routingPanel_, &RoutingPanel::cellSelected, this, &MainWindow::highlightExpert);
+  connect(chat_->view(), &MessageView::highlightCleared, this, [this] {
+    routingPanel_->setSelectedCell(-1, -1);
+    tokenView_->setMarkedCell(-1, -1);
   });
+  connect(chat_->view(), &MessageView::tokenSelected, this, &MainWindow::selectToken);
   connect(chat_->view(), &MessageView::copied, this, [this](const QString& what) { statusBar()->showMessage(tr("Copied the %1.").arg(what), 3000); });
 
   defaultState_ = saveState();
@@ -159,6 +166,34 @@ MainWindow::~MainWindow() {
   // Cancel first, then join the worker threads (EngineController's destructor).
   pending_.reset();
   active_.reset();
+}
+
+void MainWindow::highlightExpert(int layer, int expert) {
+  if (layer < 0 || expert < 0) layer = expert = -1;
+  if (routingPanel_->selectedLayer() != layer || routingPanel_->selectedExpert() != expert) routingPanel_->setSelectedCell(layer, expert);
+  chat_->view()->setHighlight(layer, expert);
+  tokenView_->setMarkedCell(layer, expert);
+  if (layer < 0) return;
+  const int n = static_cast<int>(chat_->view()->highlightedSpans().size());
+  statusBar()->showMessage(n > 0 ? tr("%n token(s) of the shown replies went to expert %1 in layer %2.", nullptr, n).arg(expert).arg(layer)
+                                 : tr("No token of the shown replies went to expert %1 in layer %2.").arg(expert).arg(layer), 6000);
+}
+
+bool MainWindow::selectToken(int index, int position) {
+  const Conversation& shown = chat_->view()->conversation();
+  if (index < 0 || index >= shown.messages.size() || !shown.messages.at(index).routing) {
+    chat_->view()->selectToken(-1, -1);
+    tokenView_->clear();
+    return false;
+  }
+  if (chat_->view()->selectedMessage() != index || chat_->view()->selectedPosition() != position)
+    chat_->view()->selectToken(index, position);
+  tokenView_->showToken(shown.messages.at(index).routing, position);
+  if (auto* dock = findChild<QDockWidget*>(QStringLiteral("tokenDock"))) {
+    dock->show();
+    dock->raise();
+  }
+  return true;
 }
 
 QList<PlotPanel*> MainWindow::plotPanels() const { return {routingPanel_, cachePanel_, kernelPanel_}; }

@@ -16,11 +16,13 @@
 
 namespace moe::ui {
 
+QWidget* PlotPanel::plotWidget() const { return plot_; }
+
 PlotPanel::PlotPanel(const QString& name, QWidget* parent) : QWidget(parent), name_(name) {
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(4, 4, 4, 4);
   layout->setSpacing(2);
-  auto* top = new QHBoxLayout;
+  auto* top = top_ = new QHBoxLayout;
   note_ = new QLabel(this);
   note_->setWordWrap(true);
   note_->setForegroundRole(QPalette::PlaceholderText);
@@ -54,6 +56,8 @@ PlotPanel::PlotPanel(const QString& name, QWidget* parent) : QWidget(parent), na
   layout->addWidget(stack_, 1);
   setNote({});
 }
+
+void PlotPanel::addHeaderWidget(QWidget* w) { top_->insertWidget(top_->count() - 1, w, 0, Qt::AlignTop); }
 
 void PlotPanel::setNote(const QString& text) {
   note_->setText(text);

@@ -2,7 +2,7 @@
 
 namespace moe::ui {
 
-TelemetryHub::TelemetryHub(QObject* parent) : QObject(parent), feed_(std::make_shared<TelemetryFeed>()) {
+TelemetryHub::TelemetryHub(QObject* parent) : QObject(parent) {
   timer_.setInterval(33);  // ~30 Hz: the panels cannot show more
   timer_.setTimerType(Qt::CoarseTimer);
   connect(&timer_, &QTimer::timeout, this, &TelemetryHub::drainNow);
@@ -10,26 +10,55 @@ TelemetryHub::TelemetryHub(QObject* parent) : QObject(parent), feed_(std::make_s
 }
 
 void TelemetryHub::reset(int nLayers, int nExperts) {
-  feed_->drain(batch_);  // discard what the previous model left
-  engine_.drainInto(batch_);
-  routing_.reset(nLayers, nExperts);
-  cache_.reset();
-  kernels_.reset();
-  throughput_.reset();
+  engine_.drain(batch_);  // discard what the previous model left
+  engine_.beginReply();
+  routing_.reset();
+  if (nLayers > 0 && nExperts > 0) routing_.emplace(nLayers, nExperts, kRoutingLastN);
+  cache_ = tel::CacheStats(std::max(nLayers, 0), std::max(nExperts, 0));
+  kernels_ = tel::KernelBreakdown();
+  ttft_.clear();
   dropped_ = 0;
   Q_EMIT cleared();
 }
 
+void TelemetryHub::beginReply(bool newConversation) {
+  drainNow();
+  engine_.beginReply();
+  if (routing_) {
+    if (newConversation) routing_->clear();
+    routing_->begin_reply();
+  }
+}
+
 void TelemetryHub::drainNow() {
-  feed_->drain(batch_);
-  engine_.drainInto(batch_);
+  engine_.drain(batch_);
+  dropped_ += engine_.droppedSinceLastDrain();
   if (batch_.empty()) return;
-  for (const auto& s : batch_.routing) routing_.add(s);
-  for (const auto& s : batch_.cache) cache_.add(s);
-  for (const auto& s : batch_.kernels) kernels_.add(s);
-  for (const auto& s : batch_.steps) throughput_.add(s);
-  dropped_ += batch_.dropped;
-  Q_EMIT updated(!batch_.routing.empty(), !batch_.cache.empty(), !batch_.kernels.empty(), !batch_.steps.empty());
+  bool routing = false, cache = false, kernels = false;
+  for (const tel::Event& e : batch_) {
+    switch (e.kind) {
+      case tel::EventKind::routing:
+        if (routing_) routing_->add(e.routing);
+        routing = routing_.has_value();
+        break;
+      case tel::EventKind::cache:
+        cache_.add(e.cache);
+        cache = true;
+        break;
+      case tel::EventKind::kernel_span: kernels_.add(e.span); break;
+      case tel::EventKind::token_step:
+        kernels_.add(e.token);  // closes the token's row of kernel times...
+        cache_.end_token();     // ...and its point of the hit-rate series
+        kernels = cache = true;
+        break;
+      case tel::EventKind::reply:
+        ttft_.push_back(e.reply.ttft_ms);
+        kernels = true;
+        break;
+      default: break;  // memory records are not plotted
+    }
+  }
+  Q_EMIT updated(routing, cache, kernels);
 }
 
 }  // namespace moe::ui

@@ -79,6 +79,9 @@ ThemeColors themeColors() {
   c.link = p.color(QPalette::Link);
   c.error = dark ? QColor(0xf2, 0x8b, 0x82) : QColor(0xb3, 0x26, 0x1e);
   c.grid = mix(c.base, c.text, 0.15);
+  // Amber and blue stay apart from the bubbles and keep the text's contrast in both themes.
+  c.routedToken = dark ? QColor(0x8a, 0x63, 0x00) : QColor(0xff, 0xd8, 0x6b);
+  c.selectedToken = dark ? QColor(0x2f, 0x6b, 0xc8) : QColor(0x7d, 0xb7, 0xff);
   return c;
 }
 

@@ -60,14 +60,21 @@ std::vector<RoutingHistogram::Pick> RoutingHistogram::picks_at(uint32_t position
 
 // ---- CacheStats --------------------------------------------------------------------------
 
-CacheStats::CacheStats(int n_layers)
-    : layers_(static_cast<size_t>(n_layers)),
+CacheStats::CacheStats(int n_layers, int n_experts)
+    : n_experts_(std::max(n_experts, 0)),
+      resident_(static_cast<size_t>(std::max(n_layers, 0)) * static_cast<size_t>(std::max(n_experts, 0)), 0),
+      layers_(static_cast<size_t>(n_layers)),
       step_layer_hits_(static_cast<size_t>(n_layers), 0),
       step_layer_misses_(static_cast<size_t>(n_layers), 0),
       layer_series_(static_cast<size_t>(n_layers)) {}
 
 void CacheStats::add(const CacheEvent& c) {
   const bool in_range = c.layer < layers_.size();
+  const bool known = in_range && c.expert < n_experts_;
+  const size_t slot = static_cast<size_t>(c.layer) * static_cast<size_t>(n_experts_) + c.expert;
+  if (known && (c.action == CacheAction::hit || c.action == CacheAction::miss || c.action == CacheAction::prefetch_used))
+    resident_[slot] = 1;
+  if (known && c.action == CacheAction::eviction) resident_[slot] = 0;
   auto bump = [&](auto member) {
     ++(total_.*member);
     if (in_range) ++(layers_[c.layer].*member);
@@ -104,6 +111,11 @@ void CacheStats::end_token() {
     step_layer_hits_[l] = step_layer_misses_[l] = 0;
   }
   step_hits_ = step_misses_ = 0;
+}
+
+bool CacheStats::resident(int layer, int expert) const noexcept {
+  if (layer < 0 || expert < 0 || expert >= n_experts_ || static_cast<size_t>(layer) >= layers_.size()) return false;
+  return resident_[static_cast<size_t>(layer) * static_cast<size_t>(n_experts_) + static_cast<size_t>(expert)] != 0;
 }
 
 double CacheStats::hit_rate() const noexcept {

@@ -26,6 +26,7 @@ class RoutingHistogram {
 
   int n_layers() const noexcept { return n_layers_; }
   int n_experts() const noexcept { return n_experts_; }
+  bool empty() const noexcept { return entries_.empty(); }
   // counts[layer * n_experts + expert]
   std::vector<uint32_t> counts(RoutingWindow w) const;
   // Positions routed to (layer, expert) in the conversation, in order (for highlighting).
@@ -41,10 +42,11 @@ class RoutingHistogram {
   size_t reply_start_ = 0;
 };
 
-// Hit rate per token step, overall and per layer, plus prefetch accuracy.
+// Hit rate per token step, overall and per layer, plus prefetch accuracy and (given the
+// number of experts) which experts are resident now.
 class CacheStats {
  public:
-  explicit CacheStats(int n_layers);
+  explicit CacheStats(int n_layers, int n_experts = 0);
   void add(const CacheEvent& c);
   void end_token();  // closes one point of the time series
 
@@ -56,8 +58,15 @@ class CacheStats {
   // hit rate of each closed token step (hits / (hits + misses) within the step; -1 when none)
   const std::vector<double>& hit_rate_series() const noexcept { return series_; }
   const std::vector<double>& layer_series(int l) const { return layer_series_.at(static_cast<size_t>(l)); }
+  // A hit or a miss (which pages it in) leaves the expert resident, an eviction removes it;
+  // prefetches are not counted until used. False out of range or without n_experts.
+  bool resident(int layer, int expert) const noexcept;
+  int n_experts() const noexcept { return n_experts_; }
+  int n_layers() const noexcept { return static_cast<int>(layers_.size()); }
 
  private:
+  int n_experts_;
+  std::vector<uint8_t> resident_;  // (layer, expert)
   Totals total_;
   std::vector<Totals> layers_;
   uint64_t step_hits_ = 0, step_misses_ = 0;

@@ -22,6 +22,11 @@ class AutoRun : public QObject {
     QString screenshotPath;  // empty = self-test only
     int maxTokens = 48;
     int timeoutMs = 120000;
+    // Before the grab: highlight the reply's tokens routed to (layer, expert) (-1: none;
+    // expert -2: the expert that took most of the reply's tokens in that layer), and select
+    // the reply's token number `selectToken` (0 = first generated; -1: none).
+    int highlightLayer = -1, highlightExpert = -1;
+    int selectToken = -1;
   };
   AutoRun(MainWindow* window, Options options, QObject* parent = nullptr);
   void start();
@@ -37,6 +42,7 @@ class AutoRun : public QObject {
  private:
   void fail(const QString& why);
   void checkPanels();
+  void showRouting();  // the highlight and token selection asked for
   MainWindow* window_;
   Options options_;
   QTimer timeout_;

@@ -10,13 +10,18 @@
 
 namespace moe::ui {
 
-class TelemetryFeed;
-
 class ChatBackend {
  public:
   virtual ~ChatBackend() = default;
   using ProgressFn = std::function<bool(float fraction)>;  // false = cancel the load
-  using TokenFn = std::function<bool(std::string_view utf8)>;  // false = stop generating
+  // One token of the context: the prompt's tokens first (prompt = true; the return value is
+  // ignored), then each generated token as it is sampled (false = stop generating).
+  struct TokenPiece {
+    int position = 0;       // position in the context, as the engine's routing events name it
+    std::string_view utf8;  // the text the token released (may be empty)
+    bool prompt = false;
+  };
+  using TokenFn = std::function<bool(const TokenPiece& piece)>;
 
   // Loads a model; throws std::exception whose what() is a message fit for the user.
   virtual ModelSummary load(const LoadRequest& request, const ProgressFn& progress) = 0;
@@ -24,8 +29,6 @@ class ChatBackend {
   virtual ReplyStatsValue generate(const ChatRequest& request, const TokenFn& onToken) = 0;
   // Thread-safe, callable from any thread: the running generate() returns within one token.
   virtual void cancel() noexcept = 0;
-  // Where the backend may push engine telemetry records (kept alive by the owner).
-  virtual void setTelemetry(TelemetryFeed* feed) { (void)feed; }
 };
 
 using BackendFactory = std::function<std::unique_ptr<ChatBackend>()>;

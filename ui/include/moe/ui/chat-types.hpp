@@ -31,6 +31,14 @@ struct ChatRequest {
   SamplingSettings sampling;
 };
 
+// Where one generated token's text lies in the reply: UTF-16 offsets into the reply text.
+struct TokenSpan {
+  int position = 0;  // context position (what the engine's routing events name)
+  int start = 0;
+  int length = 0;
+  bool operator==(const TokenSpan&) const = default;
+};
+
 struct ReplyStatsValue {
   int promptTokens = 0;
   int generatedTokens = 0;
@@ -79,5 +87,6 @@ QString formatStatsLine(const ReplyStatsValue& s);
 Q_DECLARE_METATYPE(moe::ui::SamplingSettings)
 Q_DECLARE_METATYPE(moe::ui::ChatRequest)
 Q_DECLARE_METATYPE(moe::ui::ReplyStatsValue)
+Q_DECLARE_METATYPE(moe::ui::TokenSpan)
 Q_DECLARE_METATYPE(moe::ui::ModelSummary)
 Q_DECLARE_METATYPE(moe::ui::LoadRequest)

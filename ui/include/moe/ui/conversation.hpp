@@ -8,15 +8,21 @@
 #include <QList>
 #include <QString>
 
+#include <memory>
 #include <optional>
 
 namespace moe::ui {
+
+class ReplyRouting;
 
 struct Message {
   QString role;  // "user" or "assistant"
   QString content;
   ReplyStatsValue stats;  // assistant replies only (invalid() while streaming / for users)
   QString error;          // the engine's message when the reply failed
+  // Per-token routing of a reply generated in this run of the app (not saved: it is
+  // telemetry, and a reloaded conversation's replies were routed by another session).
+  std::shared_ptr<const ReplyRouting> routing;
 };
 
 struct Conversation {

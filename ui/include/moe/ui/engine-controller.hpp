@@ -13,13 +13,11 @@
 namespace moe::ui {
 
 class EngineWorker;
-class TelemetryFeed;
 
 class EngineController : public QObject {
   Q_OBJECT
  public:
-  EngineController(std::unique_ptr<ChatBackend> backend, std::shared_ptr<TelemetryFeed> feed,
-                   QObject* parent = nullptr);
+  explicit EngineController(std::unique_ptr<ChatBackend> backend, QObject* parent = nullptr);
   ~EngineController() override;
 
   quint64 load(const LoadRequest& request);  // returns the load id
@@ -38,6 +36,8 @@ class EngineController : public QObject {
   void loadFailed(const QString& message, bool cancelled);
   void replyStarted(quint64 requestId);
   void tokenText(quint64 requestId, const QString& text);
+  void promptTokens(quint64 requestId, const QStringList& texts);
+  void tokenSpans(quint64 requestId, const QList<moe::ui::TokenSpan>& spans);
   void replyFinished(quint64 requestId, const moe::ui::ReplyStatsValue& stats);
   void errorOccurred(quint64 requestId, const QString& message);
 
@@ -48,7 +48,6 @@ class EngineController : public QObject {
  private:
   QThread thread_;
   EngineWorker* worker_ = nullptr;
-  std::shared_ptr<TelemetryFeed> feed_;
   ModelSummary model_;
   quint64 nextId_ = 0;
   quint64 loadId_ = 0;

@@ -1,40 +1,28 @@
 #pragma once
-// Reads the engine's telemetry rings (moe::tel::Hub) and turns their records into the panel
-// records of telemetry-types.hpp. Engine events carry times, not token positions, for kernel
-// spans and cache lookups: spans are attributed to the token step whose time range holds
-// them; cache lookups to the latest routed position seen.
+// Reads the engine's telemetry rings (moe::tel::Hub) on the GUI thread. Each ring holds one
+// producing thread's records in order, but a drain visits the rings one after another: the
+// records of one drain are put back in time order (kernel spans and cache lookups before the
+// token step that ends after them), so the engine's aggregators, which close a token's
+// row at its step, see them as they happened.
 #include "moe/telemetry/trace.hpp"
-#include "moe/ui/telemetry-feed.hpp"
 
-#include <cstdint>
-#include <deque>
+#include <cstddef>
 #include <vector>
 
 namespace moe::ui {
 
 class EngineTelemetrySource {
  public:
-  // Drains every engine ring, appending converted records to `out` (the only consumer of
-  // the engine's hub should be this). Returns the number of engine records read.
-  std::size_t drainInto(TelemetryBatch& out);
+  // Replaces `out` with every record the rings hold, in time order. Returns how many.
+  std::size_t drain(std::vector<tel::Event>& out);
+  // Records lost to full rings since the previous drain.
+  unsigned long long droppedSinceLastDrain() const { return dropped_; }
   // The raw engine records drained since beginReply(), for the trace export (capped).
   void beginReply() { replyEvents_.clear(); }
   const std::vector<tel::TracedEvent>& replyEvents() const { return replyEvents_; }
 
  private:
-  struct PendingSpan {
-    uint64_t start, end;
-    KernelOp op;
-  };
-  struct StepRange {
-    uint64_t start, end;
-    int position;
-  };
-  void attributeSpans(TelemetryBatch& out);
-  std::vector<PendingSpan> pending_;
-  std::deque<StepRange> steps_;  // recent token steps, by time
-  int lastPosition_ = 0;
-  unsigned long long lastDropped_ = 0;
+  unsigned long long lastDropped_ = 0, dropped_ = 0;
   std::vector<tel::TracedEvent> replyEvents_;
 };
 

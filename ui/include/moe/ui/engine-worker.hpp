@@ -14,13 +14,10 @@
 
 namespace moe::ui {
 
-class TelemetryFeed;
-
 class EngineWorker : public QObject {
   Q_OBJECT
  public:
-  // `feed` (optional) receives token timing; it must outlive the worker.
-  explicit EngineWorker(std::unique_ptr<ChatBackend> backend, TelemetryFeed* feed = nullptr);
+  explicit EngineWorker(std::unique_ptr<ChatBackend> backend);
   ~EngineWorker() override;
 
   // Thread-safe: stops every reply with an id <= requestId (queued ones never start).
@@ -40,12 +37,15 @@ class EngineWorker : public QObject {
   void loadFailed(quint64 loadId, const QString& message, bool cancelled);
   void replyStarted(quint64 requestId);
   void tokenText(quint64 requestId, const QString& text);
+  // The prompt's token texts by position (once per reply, before its first tokenText).
+  void promptTokens(quint64 requestId, const QStringList& texts);
+  // Where the tokens of the text sent so far lie in the reply (with each tokenText batch).
+  void tokenSpans(quint64 requestId, const QList<moe::ui::TokenSpan>& spans);
   void replyFinished(quint64 requestId, const moe::ui::ReplyStatsValue& stats);
   void errorOccurred(quint64 requestId, const QString& message);
 
  private:
   std::unique_ptr<ChatBackend> backend_;
-  TelemetryFeed* feed_;
   std::atomic<quint64> stopUpTo_{0};
   std::atomic<quint64> cancelLoadId_{0};
   int batchIntervalMs_ = 33;  // ~30 Hz: faster than that the screen cannot show it

@@ -28,8 +28,10 @@ class EngineController;
 class KernelPanel;
 class ModelPanel;
 class PlotPanel;
+class ReplyRouting;
 class RoutingPanel;
 class TelemetryHub;
+class TokenRoutingView;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -49,6 +51,12 @@ class MainWindow : public QMainWindow {
   QString newConversation();
   void regenerate(int messageIndex);
   void editAndResend(int messageIndex, const QString& newText);
+  // What a click on a heatmap cell does: highlight the shown replies' tokens routed to
+  // `expert` in `layer` ((-1, -1) clears).
+  void highlightExpert(int layer, int expert);
+  // What a click on a word does: show the experts of the token at `position` of message
+  // `index` per layer; false when that message has no routing record.
+  bool selectToken(int index, int position);
 
   QString modelPath() const { return modelPath_; }
   bool modelLoaded() const;
@@ -61,6 +69,13 @@ class MainWindow : public QMainWindow {
   ModelPanel* modelPanel() const { return modelPanel_; }
   QList<PlotPanel*> plotPanels() const;
   TelemetryHub* telemetry() const { return hub_; }
+  RoutingPanel* routingPanel() const { return routingPanel_; }
+  TokenRoutingView* tokenRoutingView() const { return tokenView_; }
+  // Per-token routing of the last reply (null before the first one or on dense models).
+  std::shared_ptr<const ReplyRouting> lastReplyRouting() const { return lastRouting_; }
+  // Writes the Chrome trace of the last reply to `tracePath` and its routing CSV beside it
+  // (<stem>-routing.csv, returned in *csvPath). False with *error set when it cannot.
+  bool exportTraceFiles(const QString& tracePath, QString* csvPath, QString* error);
   const ModelSummary& modelSummary() const { return summary_; }
   QStringList startupProblems() const { return startupProblems_; }
 
@@ -101,6 +116,7 @@ class MainWindow : public QMainWindow {
   void onToken(quint64 id, const QString& text);
   void onReplyFinished(quint64 id, const ReplyStatsValue& stats);
   void onReplyError(quint64 id, const QString& message);
+  void finishRouting();  // attaches the reply's routing record to its message
   void refreshView();
 
   Options options_;
@@ -113,6 +129,7 @@ class MainWindow : public QMainWindow {
   RoutingPanel* routingPanel_ = nullptr;
   CachePanel* cachePanel_ = nullptr;
   KernelPanel* kernelPanel_ = nullptr;
+  TokenRoutingView* tokenView_ = nullptr;
   QList<QDockWidget*> docks_;
   QMenu* recentMenu_ = nullptr;
   QMenu* viewMenu_ = nullptr;
@@ -130,6 +147,9 @@ class MainWindow : public QMainWindow {
   QString currentId_;
   std::optional<Conversation> live_;  // the conversation whose reply is streaming
   quint64 replyId_ = 0;
+  std::shared_ptr<ReplyRouting> liveRouting_;    // being filled while the reply streams
+  std::shared_ptr<ReplyRouting> lastRouting_;
+  QString routingConversation_;  // whose replies the heatmap's "conversation" window counts
   QStringList startupProblems_;
 };
 

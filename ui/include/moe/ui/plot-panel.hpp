@@ -4,6 +4,7 @@
 #include <QWidget>
 
 class QCustomPlot;
+class QHBoxLayout;
 class QCPAxis;
 class QCPAxisRect;
 class QLabel;
@@ -18,6 +19,7 @@ class PlotPanel : public QWidget {
  public:
   explicit PlotPanel(const QString& name, QWidget* parent = nullptr);
   QCustomPlot* plot() const { return plot_; }
+  QWidget* plotWidget() const;  // plot() as a widget, for code that does not include QCustomPlot
   const QString& title() const { return name_; }
   virtual bool hasData() const = 0;
   virtual void writeCsv(QTextStream& out) const = 0;
@@ -34,6 +36,7 @@ class PlotPanel : public QWidget {
 
  protected:
   void setNote(const QString& text);         // a line above the plot; empty hides it
+  void addHeaderWidget(QWidget* w);          // beside the note, left of Export
   void setPlaceholder(const QString& text);  // replaces the plot until there is data
   void styleAxisRect(QCPAxisRect* rect) const;
   static void useIntegerTicks(QCPAxis* axis);  // tokens, layers, experts: no 2.5 ticks
@@ -46,6 +49,7 @@ class PlotPanel : public QWidget {
   QLabel* placeholder_ = nullptr;
   QStackedWidget* stack_ = nullptr;
   QToolButton* export_ = nullptr;
+  QHBoxLayout* top_ = nullptr;
 };
 
 }  // namespace moe::ui

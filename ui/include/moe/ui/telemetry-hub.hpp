@@ -1,14 +1,14 @@
 #pragma once
-// Drains the telemetry feed on the GUI thread at <= 30 Hz into the panel aggregators and
-// tells the panels what changed; producers never wait for the GUI.
-#include "moe/ui/aggregators.hpp"
+// Drains the engine's telemetry rings on the GUI thread at <= 30 Hz into the engine's own
+// aggregators (moe/telemetry/aggregators.hpp: the CLI and the tests use the same ones) and
+// tells the panels what changed; the engine never waits for the GUI.
+#include "moe/telemetry/aggregators.hpp"
 #include "moe/ui/engine-telemetry-source.hpp"
-#include "moe/ui/telemetry-feed.hpp"
 
 #include <QObject>
 #include <QTimer>
 
-#include <memory>
+#include <optional>
 
 namespace moe::ui {
 
@@ -16,34 +16,33 @@ class TelemetryHub : public QObject {
   Q_OBJECT
  public:
   explicit TelemetryHub(QObject* parent = nullptr);
-  const std::shared_ptr<TelemetryFeed>& feed() const { return feed_; }
-  const RoutingAggregator& routing() const { return routing_; }
-  const CacheAggregator& cache() const { return cache_; }
-  const KernelAggregator& kernels() const { return kernels_; }
-  const ThroughputAggregator& throughput() const { return throughput_; }
+  static constexpr int kRoutingLastN = 64;  // the heatmap's "last N tokens" window
+
+  // Null until reset() with a MoE model's shape (layers x experts).
+  const tel::RoutingHistogram* routing() const { return routing_ ? &*routing_ : nullptr; }
+  const tel::CacheStats& cache() const { return cache_; }
+  const tel::KernelBreakdown& kernels() const { return kernels_; }
+  const std::vector<double>& ttftMs() const { return ttft_; }  // one per reply, from its reply record
   unsigned long long dropped() const { return dropped_; }
 
   void reset(int nLayers = 0, int nExperts = 0);  // a new model: forget the old one's data
   void drainNow();
-  // Marks the start of a reply: the trace export covers what the engine records from here.
-  void beginReply() {
-    drainNow();
-    engine_.beginReply();
-  }
+  // Marks the start of a reply: "this reply" routing counts and the trace export start here;
+  // a reply in another conversation also starts the routing's "conversation" window afresh.
+  void beginReply(bool newConversation = false);
   const std::vector<tel::TracedEvent>& replyEvents() const { return engine_.replyEvents(); }
 
  Q_SIGNALS:
-  void updated(bool routing, bool cache, bool kernels, bool throughput);
+  void updated(bool routing, bool cache, bool kernels);
   void cleared();
 
  private:
-  std::shared_ptr<TelemetryFeed> feed_;
-  RoutingAggregator routing_;
-  CacheAggregator cache_;
-  KernelAggregator kernels_;
-  ThroughputAggregator throughput_;
-  EngineTelemetrySource engine_;  // the engine's own rings (routing, cache, kernel spans)
-  TelemetryBatch batch_;
+  std::optional<tel::RoutingHistogram> routing_;
+  tel::CacheStats cache_{0};
+  tel::KernelBreakdown kernels_;
+  std::vector<double> ttft_;
+  EngineTelemetrySource engine_;
+  std::vector<tel::Event> batch_;
   unsigned long long dropped_ = 0;
   QTimer timer_;
 };

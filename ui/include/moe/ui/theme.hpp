@@ -12,6 +12,8 @@ bool isDarkTheme();            // judged from the palette actually in use
 
 struct ThemeColors {
   QColor text, mutedText, base, userBubble, assistantBubble, codeBackground, link, error, accent, grid;
+  // Token backgrounds in the chat: routed to the expert picked in the heatmap / the selected token.
+  QColor routedToken, selectedToken;
 };
 ThemeColors themeColors();
 
