@@ -20,6 +20,18 @@ QString ConversationStore::defaultDir() {
 
 QString ConversationStore::pathFor(const QString& id) const { return dir_ + QLatin1Char('/') + id + QStringLiteral(".json"); }
 
+std::optional<Conversation> ConversationStore::parse(const QByteArray& bytes, QString* why) {
+  QJsonParseError err{};
+  const QJsonDocument doc = QJsonDocument::fromJson(bytes, &err);
+  QString problem;
+  std::optional<Conversation> c;
+  if (err.error != QJsonParseError::NoError) problem = QStringLiteral("%1 at byte %2").arg(err.errorString()).arg(err.offset);
+  else if (!doc.isObject()) problem = QStringLiteral("not a JSON object");
+  else c = Conversation::fromJson(doc.object(), &problem);
+  if (!c && why) *why = problem;
+  return c;
+}
+
 ConversationStore::LoadResult ConversationStore::loadAll() const {
   LoadResult r;
   QDir d(dir_);
@@ -32,12 +44,8 @@ ConversationStore::LoadResult ConversationStore::loadAll() const {
     if (!f.open(QIODevice::ReadOnly)) {
       why = f.errorString();
     } else {
-      QJsonParseError err{};
-      const QJsonDocument doc = QJsonDocument::fromJson(f.readAll(), &err);
+      c = parse(f.readAll(), &why);
       f.close();
-      if (err.error != QJsonParseError::NoError) why = QStringLiteral("%1 at byte %2").arg(err.errorString()).arg(err.offset);
-      else if (!doc.isObject()) why = QStringLiteral("not a JSON object");
-      else c = Conversation::fromJson(doc.object(), &why);
     }
     if (c) {
       r.conversations.push_back(*c);
