@@ -2,7 +2,8 @@
 # MoEScope developer entry point: installs what is missing, builds, and runs.
 #   packaging/dev.sh run [MODEL.gguf] [app args]   build (release) and start the GUI
 #   packaging/dev.sh test                          build (ci preset) and run every CTest test, then
-#                                                  the unit/conformance tests under ASan+UBSan
+#                                                  the unit/conformance tests under ASan+UBSan, the
+#                                                  threaded tests under TSan, each fuzz target briefly
 #   packaging/dev.sh package                       build (release) and make the .deb / .tar.gz
 #   packaging/dev.sh deps                          only install the Debian packages
 # Idempotent and quiet when everything is already installed.
@@ -17,14 +18,17 @@ packages=(
   libxsimd-dev xtl-dev libtbb-dev libspdlog-dev libpcre2-dev nlohmann-json3-dev
   libbenchmark-dev xvfb xauth lintian python3 python3-numpy
 )
+# Only `test` needs these: clang + libFuzzer for the fuzz targets, dpkg-source for the TSan oneTBB.
+test_packages=(clang libclang-rt-dev dpkg-dev)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
-deps() {
+deps() {  # [PACKAGE...] (default: the build and run packages)
   local missing=()
-  for p in "${packages[@]}"; do
+  [ $# -gt 0 ] || set -- "${packages[@]}"
+  for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
@@ -35,10 +39,11 @@ deps() {
 
 jobs() { nproc 2>/dev/null || echo 2; }
 
-build() {  # build PRESET
+build() {  # build PRESET [TARGET...]
   local preset=$1
+  shift
   [ -f "build/$preset/CMakeCache.txt" ] || cmake --preset "$preset" >/dev/null
-  cmake --build "build/$preset" -j "$(jobs)"
+  cmake --build "build/$preset" -j "$(jobs)" ${1:+--target "$@"}
 }
 
 cmd=${1:-}
@@ -52,12 +57,22 @@ case "$cmd" in
     ;;
   test)
     deps
+    deps "${test_packages[@]}"
     export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
     build ci
     ctest --preset ci -j "$(jobs)" "$@"
     # The unit and conformance suites again under AddressSanitizer + UBSan (any report fails).
     build asan
     ctest --preset asan -L "unit|conformance" -j "$(jobs)"
+    # The multi-threaded tests (engine, telemetry, GUI worker) under ThreadSanitizer, linked
+    # against Debian's oneTBB source built with TSan (any report fails).
+    CMAKE_CXX_COMPILER_LAUNCHER=ccache packaging/build-tsan-tbb.sh
+    build tsan moe-threaded-tests
+    ctest --preset tsan -L threads -j "$(jobs)"
+    # Each libFuzzer target over its seeds plus a fixed, time-capped number of mutations
+    # (a clang build of only the fuzz targets).
+    build fuzz fuzzers
+    ctest --preset fuzz -j "$(jobs)"
     # The installer test needs root (apt install/purge); CI runs as root.
     if [ "$(id -u)" -eq 0 ] && [ "${MOESCOPE_PACKAGE_TEST:-1}" != 0 ]; then
       packaging/test-package.sh ci
@@ -71,7 +86,7 @@ case "$cmd" in
     (cd build/release && cpack -G "DEB;TGZ")
     ;;
   *)
-    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac
