@@ -2,8 +2,9 @@
 # MoEScope developer entry point: installs what is missing, builds, and runs.
 #   packaging/dev.sh run [MODEL.gguf] [app args]   build (release) and start the GUI
 #   packaging/dev.sh test                          build (ci preset) and run every CTest test, then
-#                                                  the unit/conformance tests under ASan+UBSan and
-#                                                  the arm64 kernel tests (MOESCOPE_CROSS_TEST=0 skips)
+#                                                  the unit/conformance tests under ASan+UBSan, the
+#                                                  threaded tests under TSan, each fuzz target briefly
+#                                                  and the arm64 kernel tests (MOESCOPE_CROSS_TEST=0 skips)
 #   packaging/dev.sh cross [ctest args]            build the kernels for arm64 (NEON) and run their
 #                                                  tests under qemu (packaging/cross-test-aarch64.sh)
 #   packaging/dev.sh package                       build (release) and make the .deb / .tar.gz
@@ -20,14 +21,17 @@ packages=(
   libxsimd-dev xtl-dev libtbb-dev libspdlog-dev libpcre2-dev nlohmann-json3-dev
   libbenchmark-dev xvfb xauth lintian python3 python3-numpy
 )
+# Only `test` needs these: clang + libFuzzer for the fuzz targets, dpkg-source for the TSan oneTBB.
+test_packages=(clang libclang-rt-dev dpkg-dev)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
-deps() {
+deps() {  # [PACKAGE...] (default: the build and run packages)
   local missing=()
-  for p in "${packages[@]}"; do
+  [ $# -gt 0 ] || set -- "${packages[@]}"
+  for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
@@ -38,10 +42,11 @@ deps() {
 
 jobs() { nproc 2>/dev/null || echo 2; }
 
-build() {  # build PRESET
+build() {  # build PRESET [TARGET...]
   local preset=$1
+  shift
   [ -f "build/$preset/CMakeCache.txt" ] || cmake --preset "$preset" >/dev/null
-  cmake --build "build/$preset" -j "$(jobs)"
+  cmake --build "build/$preset" -j "$(jobs)" ${1:+--target "$@"}
 }
 
 cmd=${1:-}
@@ -55,12 +60,22 @@ case "$cmd" in
     ;;
   test)
     deps
+    deps "${test_packages[@]}"
     export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
     build ci
     ctest --preset ci -j "$(jobs)" "$@"
     # The unit and conformance suites again under AddressSanitizer + UBSan (any report fails).
     build asan
     ctest --preset asan -L "unit|conformance" -j "$(jobs)"
+    # The multi-threaded tests (engine, telemetry, GUI worker) under ThreadSanitizer, linked
+    # against Debian's oneTBB source built with TSan (any report fails).
+    CMAKE_CXX_COMPILER_LAUNCHER=ccache packaging/build-tsan-tbb.sh
+    build tsan moe-threaded-tests
+    ctest --preset tsan -L threads -j "$(jobs)"
+    # Each libFuzzer target over its seeds plus a fixed, time-capped number of mutations
+    # (a clang build of only the fuzz targets).
+    build fuzz fuzzers
+    ctest --preset fuzz -j "$(jobs)"
     # The NEON kernels, cross-built for arm64 and run under qemu (kernels only, a few minutes).
     if [ "${MOESCOPE_CROSS_TEST:-1}" != 0 ]; then
       packaging/cross-test-aarch64.sh
@@ -81,7 +96,7 @@ case "$cmd" in
     (cd build/release && cpack -G "DEB;TGZ")
     ;;
   *)
-    sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

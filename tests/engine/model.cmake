@@ -7,9 +7,9 @@ target_include_directories(test-engine-model-conformance PRIVATE ${PROJECT_SOURC
 moe_add_test(test-engine-model-units
   SOURCES test-engine-model-units.cpp
   LIBS moe_engine
-  LABELS unit model)
+  LABELS unit model threads)
 target_include_directories(test-engine-model-units PRIVATE ${PROJECT_SOURCE_DIR}/engine/src)
 moe_add_test(test-engine-decode-alloc
   SOURCES test-engine-decode-alloc.cpp
   LIBS moe_engine
-  LABELS unit model)
+  LABELS unit model threads)

@@ -163,6 +163,22 @@ class TestEngineBadInput : public QObject {
     expect_load_error<ModelError>(p, {"tokenizer.ggml.tokens", "1024", "1000", "token_embd.weight"});
   }
 
+  // The other direction: an output matrix with more rows than the tokenizer has tokens (a padded
+  // vocabulary) would let sampling pick ids the tokenizer cannot decode.
+  void output_larger_than_vocab() {
+    QTemporaryDir dir;
+    std::vector<std::byte> padded;  // must outlive variant_bytes (the writer borrows it)
+    const auto p = variant(dir, "padded-output.gguf", {}, [&padded](const TensorInfo& t, GgufWriter& w) {
+      if (t.name != "output.weight") return false;
+      padded.assign(t.data, t.data + t.nbytes);
+      padded.resize(t.nbytes + t.row_bytes() * 64);  // 64 extra zero rows
+      const std::vector<int64_t> dims = {t.ne[0], t.ne[1] + 64};
+      w.add_tensor_view(std::string(t.name), t.type, dims, {padded.data(), padded.size()});
+      return true;
+    });
+    expect_load_error<ModelError>(p, {"'output.weight' has shape [256, 1088], expected [256, 1024]"});
+  }
+
   void unknown_tensor_type() {
     QTemporaryDir dir;
     std::vector<std::byte> bytes = variant_bytes({}, {});

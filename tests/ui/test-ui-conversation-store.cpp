@@ -3,9 +3,15 @@
 #include "moe/ui/conversation-store.hpp"
 
 #include <QDir>
+#include <QJsonDocument>
 #include <QFile>
 #include <QTemporaryDir>
 #include <QtTest>
+
+#include <cerrno>
+#include <cstring>
+
+#include "file-size-limit.hpp"
 
 using namespace moe::ui;
 
@@ -23,6 +29,12 @@ Conversation sample(const QString& title) {
   c.messages.push_back(a);
   return c;
 }
+
+QByteArray readAll(const QString& path) {
+  QFile f(path);
+  return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+}
+
 }  // namespace
 
 class TestConversationStore : public QObject {
@@ -83,6 +95,68 @@ class TestConversationStore : public QObject {
     QCOMPARE(kept.readAll(), damage);  // the user's bytes are kept as they were
     QVERIFY(!QFile::exists(dir.filePath(QStringLiteral("broken.json"))));
     QVERIFY(model.reload().problems.isEmpty());  // reported once, not at every start
+  }
+
+  // Found by fuzz-conversation-store: the id names the file every later save writes.
+  void idThatEscapesTheFolderIsRefused_data() {
+    QTest::addColumn<QString>("id");
+    QTest::newRow("parent") << QStringLiteral("../../.profile");
+    QTest::newRow("slashes (fuzzer)") << QStringLiteral("1a183d////e7-b3d5");
+    QTest::newRow("absolute") << QStringLiteral("/tmp/x");
+    QTest::newRow("dot file") << QStringLiteral(".hidden");
+    QTest::newRow("empty") << QString();
+    QTest::newRow("backslash") << QStringLiteral("a\\b");
+    QTest::newRow("nul") << QStringLiteral("a") + QChar(0) + QStringLiteral("b");
+    QTest::newRow("too long") << QString(129, QLatin1Char('a'));
+  }
+  void idThatEscapesTheFolderIsRefused() {
+    QFETCH(QString, id);
+    QTemporaryDir dir;
+    Conversation c = sample(QStringLiteral("evil"));
+    c.id = id;
+    QFile f(dir.filePath(QStringLiteral("shared.json")));
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(QJsonDocument(c.toJson()).toJson());
+    f.close();
+    const auto r = ConversationStore(dir.path()).loadAll();
+    QVERIFY(r.conversations.isEmpty());
+    QCOMPARE(r.problems.size(), 1);
+    QVERIFY2(r.problems.first().contains(QStringLiteral("\"id\" is not a plain file name")), qPrintable(r.problems.first()));
+    QVERIFY(Conversation::isValidId(Conversation::create(QStringLiteral("t"), {}).id));  // what create() makes passes
+  }
+
+  // The disk fills up while saving: the save fails with the system's message, the user is told
+  // which conversation, the previous file is untouched, no temporary file is left, and the
+  // message stays in memory so the next save that can succeed writes it.
+  void diskFullKeepsThePreviousFile() {
+    QTemporaryDir dir;
+    ConversationListModel model{ConversationStore(dir.path())};
+    QSignalSpy failed(&model, &ConversationListModel::saveFailed);
+    const QString id = model.add(sample(QStringLiteral("Nearly full")));
+    QCOMPARE(failed.count(), 0);
+    const QString path = model.store().pathFor(id);
+    const QByteArray before = readAll(path);
+    QVERIFY(!before.isEmpty());
+
+    Conversation longer = *model.find(id);
+    longer.messages.push_back({QStringLiteral("user"), QString(100000, QLatin1Char('z')), {}, {}});
+    {
+      FileSizeLimit full(static_cast<rlim_t>(before.size()) + 4096);
+      QVERIFY(full.ok());
+      QVERIFY(!model.update(longer));
+    }
+    QCOMPARE(failed.count(), 1);
+    const QString message = failed.first().first().toString();
+    QVERIFY2(message.contains(QStringLiteral("Nearly full")), qPrintable(message));
+    QVERIFY2(message.contains(QString::fromLocal8Bit(std::strerror(EFBIG)), Qt::CaseInsensitive), qPrintable(message));
+    QCOMPARE(readAll(path), before);
+    QCOMPARE(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden).size(), 1);
+    QCOMPARE(model.find(id)->messages.size(), 3);
+
+    QVERIFY(model.update(*model.find(id)));  // space again: the kept message reaches the disk
+    const auto r = ConversationStore(dir.path()).loadAll();
+    QCOMPARE(r.conversations.size(), 1);
+    QCOMPARE(r.conversations.first().messages.size(), 3);
   }
 
   void listModelSavesEveryChange() {

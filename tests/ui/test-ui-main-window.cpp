@@ -15,6 +15,7 @@
 #include "moe/ui/theme.hpp"
 
 #include "fake-backend.hpp"
+#include "file-size-limit.hpp"
 
 #include <QClipboard>
 #include <QDockWidget>
@@ -33,6 +34,9 @@
 #include <QStatusBar>
 #include <QTemporaryDir>
 #include <QtTest>
+
+#include <cerrno>
+#include <cstring>
 
 using namespace moe::ui;
 
@@ -257,6 +261,48 @@ class TestMainWindow : public QObject {
     QVERIFY(w.statusBar()->currentMessage().contains(QStringLiteral("damaged")));
     QVERIFY(errorBox(w) && errorBox(w)->text().contains(QStringLiteral("damaged.json")));
     QCOMPARE(QDir(dir.path()).entryList({QStringLiteral("damaged.json.corrupt-*")}).size(), 1);
+  }
+
+  // The disk fills up during a chat: one box (not one per failed save) names the conversation and
+  // the system's reason, the file on disk stays the last good one, and the chat goes on.
+  void diskFullWhileSavingReachesTheUser() {
+    QTemporaryDir dir;
+    MainWindow w(options(dir.path()));
+    QSignalSpy ready(&w, &MainWindow::modelReady);
+    w.openModel(kModel);
+    QVERIFY(ready.wait(5000));
+    const QString path = w.conversations()->store().pathFor(w.currentConversation()->id);
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QByteArray before = f.readAll();
+    f.close();
+
+    QSignalSpy done(&w, &MainWindow::replyDone);
+    {
+      FileSizeLimit full(static_cast<rlim_t>(before.size()) + 16);
+      QVERIFY(full.ok());
+      QVERIFY(w.sendMessage(QStringLiteral("a question that no longer fits on the disk")));
+      QVERIFY(done.wait(5000));  // two failed saves: the question, then the reply
+    }
+    int boxes = 0;
+    for (QMessageBox* b : w.findChildren<QMessageBox*>(QStringLiteral("errorBox"))) {
+      if (b->windowTitle() != QStringLiteral("Could not save the conversation")) continue;
+      ++boxes;
+      QVERIFY(b->isVisible());
+      QVERIFY2(b->text().contains(QString::fromLocal8Bit(std::strerror(EFBIG)), Qt::CaseInsensitive), qPrintable(b->text()));
+      QVERIFY(b->text().contains(QStringLiteral("Could not save \"")));
+    }
+    QCOMPARE(boxes, 1);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QCOMPARE(f.readAll(), before);
+    f.close();
+    QCOMPARE(w.currentConversation()->messages.size(), 2);  // nothing lost in the window
+
+    QVERIFY(w.sendMessage(QStringLiteral("and now?")));  // space again: the next save writes all
+    QVERIFY(done.wait(5000));
+    const auto loaded = ConversationStore(dir.path()).loadAll();
+    QCOMPARE(loaded.conversations.size(), 1);
+    QCOMPARE(loaded.conversations.first().messages.size(), 4);
   }
 
   void searchFiltersConversations() {

@@ -9,8 +9,42 @@
 #include <QStandardPaths>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 namespace moe::ui {
+
+namespace {
+
+// Replaces `path` with `bytes` or leaves it as it was. QSaveFile alone is not enough: when the
+// disk fills after part of the data, Qt 6.4 reports a short write without an error and commit()
+// then replaces the good file with the truncated one (found by the disk-full test). Unbuffered,
+// so that the count returned here is what reached the file.
+bool writeWhole(const QString& path, const QByteArray& bytes, QString* error) {
+  QSaveFile f(path);
+  if (!f.open(QIODevice::WriteOnly | QIODevice::Unbuffered)) {
+    if (error) *error = f.errorString();
+    return false;
+  }
+  errno = 0;
+  const qint64 written = f.write(bytes);
+  const int writeErrno = errno;
+  if (written != bytes.size()) {
+    const QString why = f.error() != QFileDevice::NoError ? f.errorString()
+                        : writeErrno != 0                  ? QString::fromLocal8Bit(std::strerror(writeErrno))
+                                                           : QStringLiteral("the disk may be full");
+    if (error) *error = QStringLiteral("%1 (wrote %2 of %3 bytes; the previous copy is kept)").arg(why).arg(std::max<qint64>(written, 0)).arg(bytes.size());
+    f.cancelWriting();
+    return false;
+  }
+  if (!f.commit()) {
+    if (error) *error = f.errorString();
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
 
 ConversationStore::ConversationStore(QString dir) : dir_(std::move(dir)) {}
 
@@ -19,6 +53,18 @@ QString ConversationStore::defaultDir() {
 }
 
 QString ConversationStore::pathFor(const QString& id) const { return dir_ + QLatin1Char('/') + id + QStringLiteral(".json"); }
+
+std::optional<Conversation> ConversationStore::parse(const QByteArray& bytes, QString* why) {
+  QJsonParseError err{};
+  const QJsonDocument doc = QJsonDocument::fromJson(bytes, &err);
+  QString problem;
+  std::optional<Conversation> c;
+  if (err.error != QJsonParseError::NoError) problem = QStringLiteral("%1 at byte %2").arg(err.errorString()).arg(err.offset);
+  else if (!doc.isObject()) problem = QStringLiteral("not a JSON object");
+  else c = Conversation::fromJson(doc.object(), &problem);
+  if (!c && why) *why = problem;
+  return c;
+}
 
 ConversationStore::LoadResult ConversationStore::loadAll() const {
   LoadResult r;
@@ -32,12 +78,8 @@ ConversationStore::LoadResult ConversationStore::loadAll() const {
     if (!f.open(QIODevice::ReadOnly)) {
       why = f.errorString();
     } else {
-      QJsonParseError err{};
-      const QJsonDocument doc = QJsonDocument::fromJson(f.readAll(), &err);
+      c = parse(f.readAll(), &why);
       f.close();
-      if (err.error != QJsonParseError::NoError) why = QStringLiteral("%1 at byte %2").arg(err.errorString()).arg(err.offset);
-      else if (!doc.isObject()) why = QStringLiteral("not a JSON object");
-      else c = Conversation::fromJson(doc.object(), &why);
     }
     if (c) {
       r.conversations.push_back(*c);
@@ -62,33 +104,13 @@ bool ConversationStore::save(const Conversation& c, QString* error) const {
     if (error) *error = QStringLiteral("cannot create %1").arg(dir_);
     return false;
   }
-  QSaveFile f(pathFor(c.id));
-  if (!f.open(QIODevice::WriteOnly)) {
-    if (error) *error = f.errorString();
-    return false;
-  }
-  f.write(QJsonDocument(c.toJson()).toJson(QJsonDocument::Indented));
-  if (!f.commit()) {
-    if (error) *error = f.errorString();
-    return false;
-  }
-  return true;
+  return writeWhole(pathFor(c.id), QJsonDocument(c.toJson()).toJson(QJsonDocument::Indented), error);
 }
 
 bool ConversationStore::remove(const QString& id) const { return QFile::remove(pathFor(id)); }
 
 bool ConversationStore::exportMarkdown(const Conversation& c, const QString& path, QString* error) {
-  QSaveFile f(path);
-  if (!f.open(QIODevice::WriteOnly | QIODevice::Text)) {
-    if (error) *error = f.errorString();
-    return false;
-  }
-  f.write(c.toMarkdown().toUtf8());
-  if (!f.commit()) {
-    if (error) *error = f.errorString();
-    return false;
-  }
-  return true;
+  return writeWhole(path, c.toMarkdown().toUtf8(), error);
 }
 
 }  // namespace moe::ui

@@ -95,15 +95,30 @@ QJsonObject Conversation::toJson() const {
           {QStringLiteral("messages"), msgs}};
 }
 
+bool Conversation::isValidId(const QString& id) {
+  if (id.isEmpty() || id.size() > 128 || id.startsWith(QLatin1Char('.'))) return false;
+  for (const QChar ch : id) {
+    const char16_t u = ch.unicode();
+    const bool ok = (u >= u'a' && u <= u'z') || (u >= u'A' && u <= u'Z') || (u >= u'0' && u <= u'9') || u == u'-' ||
+                    u == u'_' || u == u'.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 std::optional<Conversation> Conversation::fromJson(const QJsonObject& o, QString* error) {
   auto fail = [&](const QString& why) -> std::optional<Conversation> {
     if (error) *error = why;
     return std::nullopt;
   };
   if (!o.value(QStringLiteral("id")).isString()) return fail(QStringLiteral("missing \"id\""));
+  // The id names the file every later save writes (ConversationStore::pathFor): an id such as
+  // "../../.profile" would make saving this conversation overwrite a file outside the store.
+  const QString id = o.value(QStringLiteral("id")).toString();
+  if (!isValidId(id)) return fail(QStringLiteral("\"id\" is not a plain file name"));
   if (!o.value(QStringLiteral("messages")).isArray()) return fail(QStringLiteral("missing \"messages\" array"));
   Conversation c;
-  c.id = o.value(QStringLiteral("id")).toString();
+  c.id = id;
   c.title = o.value(QStringLiteral("title")).toString();
   c.systemPrompt = o.value(QStringLiteral("system_prompt")).toString();
   c.sampling = samplingFromJson(o.value(QStringLiteral("sampling")).toObject(), SamplingSettings{});

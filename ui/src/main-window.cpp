@@ -52,7 +52,7 @@ MainWindow::MainWindow(Options options, QWidget* parent) : QMainWindow(parent), 
       ConversationStore(options_.conversationDir.isEmpty() ? ConversationStore::defaultDir() : options_.conversationDir), this);
   const auto loaded = conversations_->reload();
   startupProblems_ = loaded.problems;
-  connect(conversations_, &ConversationListModel::saveFailed, this, [this](const QString& m) { statusBar()->showMessage(m, 10000); });
+  connect(conversations_, &ConversationListModel::saveFailed, this, [this](const QString& m) { reportSaveFailure(m); });
 
   auto* splitter = new QSplitter(this);
   splitter->setObjectName(QStringLiteral("centralSplitter"));
@@ -314,6 +314,18 @@ void MainWindow::showError(const QString& title, const QString& message) {
   box->setAttribute(Qt::WA_DeleteOnClose);
   box->setObjectName(QStringLiteral("errorBox"));
   box->open();
+}
+
+void MainWindow::reportSaveFailure(const QString& message) {
+  // The status line keeps the latest failure until something else is shown; the box (one at a
+  // time, so a full disk does not stack a dialog per message) says that nothing was lost yet.
+  statusBar()->showMessage(message);
+  const QString title = tr("Could not save the conversation");
+  for (const QMessageBox* b : findChildren<QMessageBox*>(QStringLiteral("errorBox")))
+    if (b->isVisible() && b->windowTitle() == title) return;
+  showError(title, tr("%1\n\nThe conversation stays open in this window and is saved again with the next "
+                      "change; the copy on disk is the last one that was saved.")
+                       .arg(message));
 }
 
 void MainWindow::updateActions() {

@@ -352,9 +352,10 @@ void ExpertCache::prefetch(int layer, std::span<const int32_t> experts) {
       } catch (...) {
         ok = false;
       }
-      s.read_ns = tel::now_ns() - t0;
+      const uint64_t read_ns = tel::now_ns() - t0;
       {
         std::lock_guard lock(mutex_);
+        s.read_ns = read_ns;  // under the lock: acquire() reads it for a prefetch hit (TSan finding)
         uint8_t& p = pinned_[static_cast<size_t>(key)];
         if (p > 0) --p;
         s.state.store(ok ? kReady : kEmpty, std::memory_order_release);

@@ -5,6 +5,7 @@
 // reported; the other conversations still load.
 #include "moe/ui/conversation.hpp"
 
+#include <QByteArray>
 #include <QList>
 #include <QString>
 #include <QStringList>
@@ -23,6 +24,9 @@ class ConversationStore {
     QStringList backups;                // paths of the .corrupt-* copies made
   };
   LoadResult loadAll() const;
+  // One stored file's bytes as loadAll reads them: nullopt (and *why, fit for the user) when
+  // they are not a conversation. No file system access (the fuzz target calls it directly).
+  static std::optional<Conversation> parse(const QByteArray& bytes, QString* why);
   bool save(const Conversation& c, QString* error = nullptr) const;
   bool remove(const QString& id) const;
   QString pathFor(const QString& id) const;

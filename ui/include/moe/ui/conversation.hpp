@@ -39,7 +39,11 @@ struct Conversation {
   QList<ChatTurn> turns() const;
   QString toMarkdown() const;
   QJsonObject toJson() const;
-  // Returns nullopt (and sets *error) when required fields are missing or mistyped.
+  // Whether `id` can name the conversation's file: 1-128 of [A-Za-z0-9._-], no leading dot
+  // (create() makes UUIDs).
+  static bool isValidId(const QString& id);
+  // Returns nullopt (and sets *error) when required fields are missing or mistyped, or the id
+  // is not a valid one.
   static std::optional<Conversation> fromJson(const QJsonObject& o, QString* error);
 };
 

@@ -100,6 +100,7 @@ class MainWindow : public QMainWindow {
   void openModelDialog();
   void findModels();
   void showError(const QString& title, const QString& message);
+  void reportSaveFailure(const QString& message);
   void updateActions();
 
   // main-window-chat.cpp: conversations and the engine.
