@@ -15,7 +15,7 @@ using namespace moe::ui;
 namespace {
 
 Message reply(const QString& text, const QString& stop) {
-  Message m{QStringLiteral("assistant"), text, {}, {}};
+  Message m{QStringLiteral("assistant"), text, {}, {}, {}};
   m.stats = {31, 12, 412.5, 38.25, 95.0, stop};
   return m;
 }
@@ -40,20 +40,20 @@ QList<Conversation> samples() {
   chat.systemPrompt = QStringLiteral("You are a concise assistant.");
   chat.created = t0;
   chat.updated = t0.addSecs(95);
-  chat.messages.push_back({QStringLiteral("user"), QStringLiteral("What does the router do?"), {}, {}});
+  chat.messages.push_back({QStringLiteral("user"), QStringLiteral("What does the router do?"), {}, {}, {}});
   chat.messages.push_back(reply(QStringLiteral("It scores every expert and keeps the top 2.\n\n"
                                                "```cpp\nauto top = route(logits, 2);\n```"), QStringLiteral("eos")));
-  chat.messages.push_back({QStringLiteral("user"), QStringLiteral("And the gate weights?"), {}, {}});
+  chat.messages.push_back({QStringLiteral("user"), QStringLiteral("And the gate weights?"), {}, {}, {}});
   chat.messages.push_back(reply(QStringLiteral("A softmax over the chosen experts' scores."), QStringLiteral("max_tokens")));
   out.push_back(chat);
 
   Conversation failed = Conversation::create(QStringLiteral("Überlänge — 長い 🚀"), SamplingSettings{});
   failed.created = failed.updated = t0.addDays(-3);
-  failed.messages.push_back({QStringLiteral("user"), QStringLiteral("tab\there, nul-free \"quotes\" \\ and \u00e9"), {}, {}});
-  Message err{QStringLiteral("assistant"), QString(), {}, QStringLiteral("the prompt (5000 tokens) does not fit the context (4096)")};
+  failed.messages.push_back({QStringLiteral("user"), QStringLiteral("tab\there, nul-free \"quotes\" \\ and \u00e9"), {}, {}, {}});
+  Message err{QStringLiteral("assistant"), QString(), {}, QStringLiteral("the prompt (5000 tokens) does not fit the context (4096)"), {}};
   err.stats.stopReason = QStringLiteral("error");
   failed.messages.push_back(err);
-  failed.messages.push_back({QStringLiteral("user"), QStringLiteral("Try again"), {}, {}});
+  failed.messages.push_back({QStringLiteral("user"), QStringLiteral("Try again"), {}, {}, {}});
   failed.messages.push_back(reply(QStringLiteral("Partial answer bef"), QStringLiteral("cancelled")));
   out.push_back(failed);
   return out;

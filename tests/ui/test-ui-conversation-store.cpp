@@ -139,7 +139,7 @@ class TestConversationStore : public QObject {
     QVERIFY(!before.isEmpty());
 
     Conversation longer = *model.find(id);
-    longer.messages.push_back({QStringLiteral("user"), QString(100000, QLatin1Char('z')), {}, {}});
+    longer.messages.push_back({QStringLiteral("user"), QString(100000, QLatin1Char('z')), {}, {}, {}});
     {
       FileSizeLimit full(static_cast<rlim_t>(before.size()) + 4096);
       QVERIFY(full.ok());
