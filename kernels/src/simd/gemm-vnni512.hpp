@@ -1,0 +1,277 @@
+#pragma once
+// AVX-512 VNNI GEMM (prefill) for Q8_0 and Q4_K weights: one i32 lane per weight row.
+// Included only by the avx512 ISA file; everything is a member of a template on Arch (ODR).
+//
+// A panel is 16 weight rows x up to kChunkCols columns, repacked per call into a stack
+// buffer so that zmm k of a 32-value block holds bytes 4k..4k+3 of all 16 rows (gathered).
+// A token's four activation bytes are then broadcast to every lane and one VPDPBUSD does
+// 4 multiply-adds for each of the 16 rows; the register tile is 16 rows x kTokens tokens and
+// every weight register serves kTokens tokens. Scales are applied in f32 lanes per block
+// (Q8_0) or per 32-value sub-block (Q4_K), so no horizontal sums are needed: lane r of a
+// token's accumulator is y[token][row r], stored with one (masked) 16-float store.
+//
+// Signs: VPDPBUSD multiplies u8 by s8. Q4_K nibbles are unsigned already. Q8_0 weights are
+// signed, so the activations are made unsigned (x + 128, per call into a small buffer) and
+// 128 * sum(w) of each row and block is taken back out (computed once per panel block).
+//
+// Exactness: every integer sum is exact (|lane| < 2^24, so its f32 conversion is exact too);
+// the f32 accumulation order differs from the reference (one rounding order apart, as the
+// other GEMM tiles).
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+#include "moe/kernels/kernel-table.hpp"
+#include "moe/kernels/quant-blocks.hpp"
+
+namespace moe::kern::simd {
+
+template <class Arch>
+struct VnniGemm {
+  static constexpr size_t kLanes = 16;         // weight rows per panel, one per i32 lane
+  static constexpr size_t kTokens = 8;         // tokens per register tile
+  static constexpr size_t kChunkCols = 512;    // columns per panel: the panel stays in L1
+  static constexpr size_t kQ8Panels = 4;       // Q8_0: panels sharing one activation buffer
+  static constexpr size_t kMinTokens = 4;      // below this the row-tiled kernels are faster
+
+  // ---- helpers --------------------------------------------------------------------------
+  static __mmask16 row_mask(size_t n) { return n >= kLanes ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1u); }
+  static __m512i row_offsets(size_t row_bytes) {
+    return _mm512_mullo_epi32(_mm512_set1_epi32(static_cast<int>(row_bytes)),
+                              _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+  }
+  // The 4 bytes at `off` of each panel row (masked-off rows read nothing and give 0).
+  // Invariant: off + 4 <= row_bytes and 16 * row_bytes < 2^31 (checked by usable()).
+  static __m512i gather(const std::byte* base, __m512i offs, __mmask16 m, size_t off) {
+    return _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, offs, base + off, 1);
+  }
+  static __m512i bcast32(const void* p) {
+    int32_t v;
+    std::memcpy(&v, p, 4);
+    return _mm512_set1_epi32(v);
+  }
+  // Low 16 bits of each lane as f16 -> f32.
+  static __m512 f16_lanes(__m512i v) { return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(v)); }
+  static void store_rows(float* y, __mmask16 m, __m512 v, bool accumulate) {
+    if (accumulate) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, y));
+    _mm512_mask_storeu_ps(y, m, v);
+  }
+  // Calls f(std::integral_constant<size_t, n>) for a runtime n in 1..kTokens.
+  template <class F>
+  static void with_tokens(size_t n, F&& f) {
+    switch (n) {
+      case 1: return f(std::integral_constant<size_t, 1>{});
+      case 2: return f(std::integral_constant<size_t, 2>{});
+      case 3: return f(std::integral_constant<size_t, 3>{});
+      case 4: return f(std::integral_constant<size_t, 4>{});
+      case 5: return f(std::integral_constant<size_t, 5>{});
+      case 6: return f(std::integral_constant<size_t, 6>{});
+      case 7: return f(std::integral_constant<size_t, 7>{});
+      default: return f(std::integral_constant<size_t, 8>{});
+    }
+  }
+
+  // ---- Q8_0 -----------------------------------------------------------------------------
+  struct Q8Panel {  // one 32-value block of 16 rows
+    __m512i w[8];   // bytes 4k..4k+3 of each row's quants (signed)
+    __m512i corr;   // -128 * sum of each row's quants
+    __m512 d;       // each row's scale
+  };
+  static void q8_pack(const std::byte* w0, size_t row_bytes, size_t n_rows, size_t b0, size_t nb, Q8Panel* out) {
+    const __m512i offs = row_offsets(row_bytes);
+    const __mmask16 m = row_mask(n_rows);
+    const __m512i u128 = _mm512_set1_epi8(static_cast<char>(0x80));
+    for (size_t b = 0; b < nb; ++b) {
+      const size_t at = (b0 + b) * sizeof(block_q8_0);
+      __m512i sum = _mm512_setzero_si512();
+      for (size_t k = 0; k < 8; ++k) {
+        const __m512i w = gather(w0, offs, m, at + offsetof(block_q8_0, qs) + 4 * k);
+        out[b].w[k] = w;
+        sum = _mm512_dpbusd_epi32(sum, u128, w);  // 128 * w, four per lane
+      }
+      out[b].corr = _mm512_sub_epi32(_mm512_setzero_si512(), sum);
+      out[b].d = f16_lanes(gather(w0, offs, m, at));
+    }
+  }
+  // Tokens' quants + 128 ([token][block][32]) and scales ([token][block]) of blocks b0..b0+nb.
+  static void q8_act(const std::byte* x, size_t x_stride, size_t n_tok, size_t b0, size_t nb, uint8_t* xu, float* xd) {
+    const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80));
+    for (size_t t = 0; t < n_tok; ++t) {
+      const auto* xb = reinterpret_cast<const block_q8_0*>(x + t * x_stride) + b0;
+      for (size_t b = 0; b < nb; ++b) {
+        const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb[b].qs));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(xu + (t * nb + b) * 32), _mm256_xor_si256(q, flip));
+        xd[t * nb + b] = _cvtsh_ss(xb[b].d);
+      }
+    }
+  }
+  // HOT SPOT: prefill of Q8_0 weights.
+  template <size_t TT>
+  static void q8_tile(const Q8Panel* pw, size_t nb, const uint8_t* xu, const float* xd, float* y, size_t y_stride,
+                      __mmask16 m, bool accumulate) {
+    __m512 acc[TT];
+    for (auto& a : acc) a = _mm512_setzero_ps();
+    for (size_t b = 0; b < nb; ++b) {
+      const Q8Panel& p = pw[b];
+      __m512i w[8];
+      for (size_t k = 0; k < 8; ++k) w[k] = p.w[k];
+      for (size_t t = 0; t < TT; ++t) {
+        const uint8_t* xt = xu + (t * nb + b) * 32;
+        __m512i s = p.corr;
+        for (size_t k = 0; k < 8; ++k) s = _mm512_dpbusd_epi32(s, bcast32(xt + 4 * k), w[k]);
+        const __m512 scale = _mm512_mul_ps(p.d, _mm512_set1_ps(xd[t * nb + b]));
+        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), scale, acc[t]);
+      }
+    }
+    for (size_t t = 0; t < TT; ++t) store_rows(y + t * y_stride, m, acc[t], accumulate);
+  }
+  static void q8_gemm(const GemmArgs& g, size_t r0, size_t r1) {
+    constexpr size_t kBlocks = kChunkCols / QK8_0;
+    alignas(64) Q8Panel panel[kQ8Panels][kBlocks];   // 40 KiB
+    alignas(64) uint8_t xu[kTokens * kBlocks * 32];  // 4 KiB
+    alignas(64) float xd[kTokens * kBlocks];
+    const auto* w = static_cast<const std::byte*>(g.w);
+    const auto* x = static_cast<const std::byte*>(g.x);
+    const size_t nb_row = g.n_cols / QK8_0;
+    for (size_t s0 = r0; s0 < r1; s0 += kQ8Panels * kLanes) {
+      const size_t s1 = r1 - s0 > kQ8Panels * kLanes ? s0 + kQ8Panels * kLanes : r1;
+      const size_t n_panels = (s1 - s0 + kLanes - 1) / kLanes;
+      for (size_t c0 = 0; c0 < nb_row; c0 += kBlocks) {
+        const size_t nb = nb_row - c0 > kBlocks ? kBlocks : nb_row - c0;
+        for (size_t p = 0; p < n_panels; ++p)
+          q8_pack(w + (s0 + p * kLanes) * g.row_bytes, g.row_bytes, s1 - s0 - p * kLanes, c0, nb, panel[p]);
+        for (size_t t0 = 0; t0 < g.n_tokens; t0 += kTokens) {
+          const size_t nt = g.n_tokens - t0 > kTokens ? kTokens : g.n_tokens - t0;
+          q8_act(x + t0 * g.x_stride, g.x_stride, nt, c0, nb, xu, xd);
+          for (size_t p = 0; p < n_panels; ++p) {
+            float* y = g.y + t0 * g.y_stride + s0 + p * kLanes;
+            const __mmask16 m = row_mask(s1 - s0 - p * kLanes);
+            with_tokens(nt, [&](auto tt) { q8_tile<decltype(tt)::value>(panel[p], nb, xu, xd, y, g.y_stride, m, c0 > 0); });
+          }
+        }
+      }
+    }
+  }
+
+  // ---- Q4_K -----------------------------------------------------------------------------
+  struct Q4KPanel {   // one 256-value super-block of 16 rows
+    __m512i w[8][8];  // sub-block j, bytes 4k..4k+3: unpacked nibbles (0..15)
+    __m512 s[8];      // d * scale_j per row
+    __m512i mins[8];  // min_j per row in both i16 halves of the lane
+    __m512 dmin;      // -dmin per row
+  };
+  static void q4k_pack(const std::byte* w0, size_t row_bytes, size_t n_rows, size_t b0, size_t nb, Q4KPanel* out) {
+    const __m512i offs = row_offsets(row_bytes);
+    const __mmask16 m = row_mask(n_rows);
+    const __m512i lo4 = _mm512_set1_epi8(0x0F);
+    for (size_t b = 0; b < nb; ++b) {
+      const size_t at = (b0 + b) * sizeof(block_q4_K);
+      Q4KPanel& o = out[b];
+      for (size_t p = 0; p < 4; ++p)  // 32 bytes: sub-block 2p low nibbles, 2p + 1 high
+        for (size_t k = 0; k < 8; ++k) {
+          const __m512i q = gather(w0, offs, m, at + offsetof(block_q4_K, qs) + 32 * p + 4 * k);
+          o.w[2 * p][k] = _mm512_and_si512(q, lo4);
+          o.w[2 * p + 1][k] = _mm512_and_si512(_mm512_srli_epi16(q, 4), lo4);
+        }
+      const __m512i dd = gather(w0, offs, m, at);  // d | dmin << 16
+      const __m512 d = f16_lanes(dd);
+      o.dmin = _mm512_sub_ps(_mm512_setzero_ps(), f16_lanes(_mm512_srli_epi32(dd, 16)));
+      // The 6-bit scales and mins (quant-internal.hpp's layout), ggml's word operations per lane.
+      const size_t sc = at + offsetof(block_q4_K, scales);
+      const __m512i a = gather(w0, offs, m, sc), bw = gather(w0, offs, m, sc + 4), c = gather(w0, offs, m, sc + 8);
+      const __m512i m1 = _mm512_set1_epi32(0x3f3f3f3f), m2 = _mm512_set1_epi32(0x0f0f0f0f),
+                    m3 = _mm512_set1_epi32(0x03030303);
+      const __m512i sc_lo = _mm512_and_si512(a, m1);
+      const __m512i sc_hi = _mm512_or_si512(_mm512_and_si512(c, m2),
+                                            _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(a, 6), m3), 4));
+      const __m512i mn_lo = _mm512_and_si512(bw, m1);
+      const __m512i mn_hi = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(c, 4), m2),
+                                            _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(bw, 6), m3), 4));
+      const __m512i byte = _mm512_set1_epi32(0xFF);
+      for (unsigned j = 0; j < 4; ++j) {
+        const __m512i s_lo = _mm512_and_si512(_mm512_srli_epi32(sc_lo, 8 * j), byte);
+        const __m512i s_hi = _mm512_and_si512(_mm512_srli_epi32(sc_hi, 8 * j), byte);
+        o.s[j] = _mm512_mul_ps(d, _mm512_cvtepi32_ps(s_lo));  // exact: 11 x 6 bits
+        o.s[j + 4] = _mm512_mul_ps(d, _mm512_cvtepi32_ps(s_hi));
+        const __m512i n_lo = _mm512_and_si512(_mm512_srli_epi32(mn_lo, 8 * j), byte);
+        const __m512i n_hi = _mm512_and_si512(_mm512_srli_epi32(mn_hi, 8 * j), byte);
+        o.mins[j] = _mm512_or_si512(n_lo, _mm512_slli_epi32(n_lo, 16));
+        o.mins[j + 4] = _mm512_or_si512(n_hi, _mm512_slli_epi32(n_hi, 16));
+      }
+    }
+  }
+  // HOT SPOT: prefill of Q4_K weights.
+  template <size_t TT>
+  static void q4k_tile(const Q4KPanel* pw, size_t nb, size_t b0, const std::byte* x, size_t x_stride, float* y,
+                       size_t y_stride, __mmask16 m, bool accumulate) {
+    const block_q8_K* xs[TT];
+    for (size_t t = 0; t < TT; ++t) xs[t] = reinterpret_cast<const block_q8_K*>(x + t * x_stride) + b0;
+    __m512 acc[TT];
+    for (auto& a : acc) a = _mm512_setzero_ps();
+    for (size_t b = 0; b < nb; ++b) {
+      const Q4KPanel& p = pw[b];
+      __m512 fs[TT];  // the super-block in units of the token's scale
+      for (auto& f : fs) f = _mm512_setzero_ps();
+      for (size_t j = 0; j < 8; ++j) {
+        __m512i w[8];
+        for (size_t k = 0; k < 8; ++k) w[k] = p.w[j][k];
+        for (size_t t = 0; t < TT; ++t) {
+          const int8_t* xq = xs[t][b].qs + 32 * j;
+          __m512i s = _mm512_setzero_si512();
+          for (size_t k = 0; k < 8; ++k) s = _mm512_dpbusd_epi32(s, w[k], bcast32(xq + 4 * k));
+          fs[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), p.s[j], fs[t]);
+        }
+      }
+      for (size_t t = 0; t < TT; ++t) {
+        // sum_j min_j * (bsums[2j] + bsums[2j + 1]): the i16 pairs of one dword per sub-block.
+        __m512i mn = _mm512_setzero_si512();
+        for (size_t j = 0; j < 8; ++j) mn = _mm512_dpwssd_epi32(mn, p.mins[j], bcast32(xs[t][b].bsums + 2 * j));
+        fs[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(mn), p.dmin, fs[t]);
+        acc[t] = _mm512_fmadd_ps(fs[t], _mm512_set1_ps(xs[t][b].d), acc[t]);
+      }
+    }
+    for (size_t t = 0; t < TT; ++t) store_rows(y + t * y_stride, m, acc[t], accumulate);
+  }
+  static void q4k_gemm(const GemmArgs& g, size_t r0, size_t r1) {
+    constexpr size_t kBlocks = kChunkCols / QK_K;
+    alignas(64) Q4KPanel panel[kBlocks];  // 10 KiB
+    const auto* w = static_cast<const std::byte*>(g.w);
+    const auto* x = static_cast<const std::byte*>(g.x);
+    const size_t nb_row = g.n_cols / QK_K;
+    for (size_t s0 = r0; s0 < r1; s0 += kLanes) {
+      const size_t n_rows = r1 - s0 > kLanes ? kLanes : r1 - s0;
+      const __mmask16 m = row_mask(n_rows);
+      for (size_t c0 = 0; c0 < nb_row; c0 += kBlocks) {
+        const size_t nb = nb_row - c0 > kBlocks ? kBlocks : nb_row - c0;
+        q4k_pack(w + s0 * g.row_bytes, g.row_bytes, n_rows, c0, nb, panel);
+        for (size_t t0 = 0; t0 < g.n_tokens; t0 += kTokens) {
+          const size_t nt = g.n_tokens - t0 > kTokens ? kTokens : g.n_tokens - t0;
+          float* y = g.y + t0 * g.y_stride + s0;
+          with_tokens(nt, [&](auto tt) {
+            q4k_tile<decltype(tt)::value>(panel, nb, c0, x + t0 * g.x_stride, g.x_stride, y, g.y_stride, m, c0 > 0);
+          });
+        }
+      }
+    }
+  }
+
+  // ---- entry ----------------------------------------------------------------------------
+  static bool usable(const GemmArgs& g) {
+    // Gather offsets are i32: all 16 rows of a panel within 2 GiB.
+    return g.n_tokens >= kMinTokens && g.row_bytes < (size_t(1) << 26);
+  }
+  // False when this path does not cover the call (other types, few tokens).
+  static bool run(const GemmArgs& g, size_t r0, size_t r1) {
+    if (!usable(g)) return false;
+    switch (g.type) {
+      case GgmlType::Q8_0: q8_gemm(g, r0, r1); return true;
+      case GgmlType::Q4_K: q4k_gemm(g, r0, r1); return true;
+      default: return false;
+    }
+  }
+};
+
+}  // namespace moe::kern::simd
