@@ -116,14 +116,17 @@ struct VnniGemm {
     for (auto& a : acc) a = _mm512_setzero_ps();
     for (size_t b = 0; b < nb; ++b) {
       const Q8Panel& p = pw[b];
-      __m512i w[8];
-      for (size_t k = 0; k < 8; ++k) w[k] = p.w[k];
+      // k outside, tokens inside: TT independent accumulation chains, one weight register.
+      __m512i s[TT];
+      for (auto& v : s) v = p.corr;
+#pragma GCC unroll 8
+      for (size_t k = 0; k < 8; ++k) {
+        const __m512i w = p.w[k];
+        for (size_t t = 0; t < TT; ++t) s[t] = _mm512_dpbusd_epi32(s[t], bcast32(xu + (t * nb + b) * 32 + 4 * k), w);
+      }
       for (size_t t = 0; t < TT; ++t) {
-        const uint8_t* xt = xu + (t * nb + b) * 32;
-        __m512i s = p.corr;
-        for (size_t k = 0; k < 8; ++k) s = _mm512_dpbusd_epi32(s, bcast32(xt + 4 * k), w[k]);
         const __m512 scale = _mm512_mul_ps(p.d, _mm512_set1_ps(xd[t * nb + b]));
-        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), scale, acc[t]);
+        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[t]), scale, acc[t]);
       }
     }
     for (size_t t = 0; t < TT; ++t) store_rows(y + t * y_stride, m, acc[t], accumulate);
@@ -216,14 +219,15 @@ struct VnniGemm {
       __m512 fs[TT];  // the super-block in units of the token's scale
       for (auto& f : fs) f = _mm512_setzero_ps();
       for (size_t j = 0; j < 8; ++j) {
-        __m512i w[8];
-        for (size_t k = 0; k < 8; ++k) w[k] = p.w[j][k];
-        for (size_t t = 0; t < TT; ++t) {
-          const int8_t* xq = xs[t][b].qs + 32 * j;
-          __m512i s = _mm512_setzero_si512();
-          for (size_t k = 0; k < 8; ++k) s = _mm512_dpbusd_epi32(s, w[k], bcast32(xq + 4 * k));
-          fs[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), p.s[j], fs[t]);
+        // k outside, tokens inside: TT independent accumulation chains, one weight register.
+        __m512i s[TT];
+        for (auto& v : s) v = _mm512_setzero_si512();
+#pragma GCC unroll 8
+        for (size_t k = 0; k < 8; ++k) {
+          const __m512i w = p.w[j][k];
+          for (size_t t = 0; t < TT; ++t) s[t] = _mm512_dpbusd_epi32(s[t], w, bcast32(xs[t][b].qs + 32 * j + 4 * k));
         }
+        for (size_t t = 0; t < TT; ++t) fs[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[t]), p.s[j], fs[t]);
       }
       for (size_t t = 0; t < TT; ++t) {
         // sum_j min_j * (bsums[2j] + bsums[2j + 1]): the i16 pairs of one dword per sub-block.
