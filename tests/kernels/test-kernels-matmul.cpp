@@ -161,6 +161,44 @@ class TestMatmul : public QObject {
       for (size_t tt = 0; tt < T; ++tt) QCOMPARE(got[tt * y_stride + rows], 0.0f);
     }
   }
+
+  // Shapes that reach every part of the AVX-512 panel GEMM: full and partial 16-row panels,
+  // several column chunks (512 columns each) with a ragged last one, and full and ragged
+  // 8-token tiles, split at a row inside a panel as threads would.
+  void gemmPanels_data() {
+    QTest::addColumn<int>("type");
+    QTest::addColumn<int>("rows");
+    QTest::addColumn<int>("cols");
+    QTest::addColumn<int>("tokens");
+    for (GgmlType t : {GgmlType::Q8_0, GgmlType::Q4_K})
+      for (int tokens : {4, 8, 17})
+        QTest::addRow("%s r=40 c=1280 t=%d", type_name(t).data(), tokens) << int(t) << 40 << 1280 << tokens;
+    QTest::addRow("q8_0 r=70 c=2112 t=13") << int(GgmlType::Q8_0) << 70 << 2112 << 13;
+    QTest::addRow("q4_K r=33 c=2304 t=12") << int(GgmlType::Q4_K) << 33 << 2304 << 12;
+  }
+  void gemmPanels() {
+    QFETCH(int, type);
+    QFETCH(int, rows);
+    QFETCH(int, cols);
+    QFETCH(int, tokens);
+    const GgmlType t = GgmlType(type);
+    const size_t R = size_t(rows), C = size_t(cols), T = size_t(tokens), y_stride = R + 5;
+    const Problem p = make_problem(t, R, C, T);
+    std::vector<float> want(T * y_stride, 0.0f), got(T * y_stride);
+    GemmArgs a{t, p.w.data(), p.row_bytes, C, p.x.data(), p.x_stride, T, want.data(), y_stride};
+    ref::gemm(a, 0, R);
+    for (Isa isa : runnable_isas()) {
+      std::fill(got.begin(), got.end(), 0.0f);
+      a.y = got.data();
+      kernels_for(isa).gemm(a, 0, 21);
+      kernels_for(isa).gemm(a, 21, R);
+      const QString who = QString("%1 %2").arg(isa_name(isa).data(), type_name(t).data());
+      const double err = nmse(got.data(), want.data(), got.size());
+      QVERIFY2(err < 1e-10, qPrintable(who + QString(": nmse vs ref %1").arg(err)));
+      for (size_t tt = 0; tt < T; ++tt)
+        for (size_t r = R; r < y_stride; ++r) QCOMPARE(got[tt * y_stride + r], 0.0f);
+    }
+  }
 };
 
 QTEST_APPLESS_MAIN(TestMatmul)

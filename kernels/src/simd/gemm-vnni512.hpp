@@ -48,6 +48,53 @@ struct VnniGemm {
   static __m512i gather(const std::byte* base, __m512i offs, __mmask16 m, size_t off) {
     return _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, offs, base + off, 1);
   }
+  // Row r of a panel, clamped to the last real row: lanes past n_rows compute a copy of it
+  // and are never stored.
+  static const std::byte* panel_row(const std::byte* w0, size_t row_bytes, size_t n_rows, size_t r) {
+    return w0 + (r < n_rows ? r : n_rows - 1) * row_bytes;
+  }
+  static __m256i load256(const std::byte* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+  static __m128i load128(const std::byte* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
+  // out[k] lane r = dword k of the 32 bytes at row[r] + off (16 rows x 8 dwords): rows r and
+  // r + 8 share a register, a 4 x 4 dword transpose inside each 128-bit chunk, then the
+  // chunks of rows 0-3 / 4-7 (8-11 / 12-15) are interleaved.
+  static void transpose16x8(const std::byte* const* row, size_t off, __m512i* out) {
+    __m512i z[8], t[8];
+    for (size_t m = 0; m < 8; ++m)
+      z[m] = _mm512_inserti64x4(_mm512_castsi256_si512(load256(row[m] + off)), load256(row[m + 8] + off), 1);
+    for (size_t i = 0; i < 8; i += 2) {
+      t[i] = _mm512_unpacklo_epi32(z[i], z[i + 1]);
+      t[i + 1] = _mm512_unpackhi_epi32(z[i], z[i + 1]);
+    }
+    for (size_t g = 0; g < 8; g += 4) {  // rows 0-3 (g = 0) and 4-7 (g = 4) of each half
+      z[g] = _mm512_unpacklo_epi64(t[g], t[g + 2]);      // dwords 0, 4
+      z[g + 1] = _mm512_unpackhi_epi64(t[g], t[g + 2]);  // dwords 1, 5
+      z[g + 2] = _mm512_unpacklo_epi64(t[g + 1], t[g + 3]);
+      z[g + 3] = _mm512_unpackhi_epi64(t[g + 1], t[g + 3]);
+    }
+    const __m512i lo = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13), hi = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
+    for (size_t i = 0; i < 4; ++i) {
+      out[i] = _mm512_permutex2var_epi64(z[i], lo, z[i + 4]);
+      out[i + 4] = _mm512_permutex2var_epi64(z[i], hi, z[i + 4]);
+    }
+  }
+  // out[k] lane r = dword k of the 16 bytes at row[r] + off (16 rows x 4 dwords): chunk q of
+  // register m holds row m + 4q, so the 4 x 4 transpose leaves row r in lane r.
+  static void transpose16x4(const std::byte* const* row, size_t off, __m512i* out) {
+    __m512i z[4];
+    for (size_t m = 0; m < 4; ++m) {
+      __m512i v = _mm512_castsi128_si512(load128(row[m] + off));
+      v = _mm512_inserti32x4(v, load128(row[m + 4] + off), 1);
+      v = _mm512_inserti32x4(v, load128(row[m + 8] + off), 2);
+      z[m] = _mm512_inserti32x4(v, load128(row[m + 12] + off), 3);
+    }
+    const __m512i t0 = _mm512_unpacklo_epi32(z[0], z[1]), t1 = _mm512_unpackhi_epi32(z[0], z[1]);
+    const __m512i t2 = _mm512_unpacklo_epi32(z[2], z[3]), t3 = _mm512_unpackhi_epi32(z[2], z[3]);
+    out[0] = _mm512_unpacklo_epi64(t0, t2);
+    out[1] = _mm512_unpackhi_epi64(t0, t2);
+    out[2] = _mm512_unpacklo_epi64(t1, t3);
+    out[3] = _mm512_unpackhi_epi64(t1, t3);
+  }
   static __m512i bcast32(const void* p) {
     int32_t v;
     std::memcpy(&v, p, 4);
@@ -81,17 +128,16 @@ struct VnniGemm {
     __m512 d;       // each row's scale
   };
   static void q8_pack(const std::byte* w0, size_t row_bytes, size_t n_rows, size_t b0, size_t nb, Q8Panel* out) {
+    const std::byte* row[kLanes];
+    for (size_t r = 0; r < kLanes; ++r) row[r] = panel_row(w0, row_bytes, n_rows, r);
     const __m512i offs = row_offsets(row_bytes);
     const __mmask16 m = row_mask(n_rows);
     const __m512i u128 = _mm512_set1_epi8(static_cast<char>(0x80));
     for (size_t b = 0; b < nb; ++b) {
       const size_t at = (b0 + b) * sizeof(block_q8_0);
+      transpose16x8(row, at + offsetof(block_q8_0, qs), out[b].w);
       __m512i sum = _mm512_setzero_si512();
-      for (size_t k = 0; k < 8; ++k) {
-        const __m512i w = gather(w0, offs, m, at + offsetof(block_q8_0, qs) + 4 * k);
-        out[b].w[k] = w;
-        sum = _mm512_dpbusd_epi32(sum, u128, w);  // 128 * w, four per lane
-      }
+      for (size_t k = 0; k < 8; ++k) sum = _mm512_dpbusd_epi32(sum, u128, out[b].w[k]);  // 128 * w, four per lane
       out[b].corr = _mm512_sub_epi32(_mm512_setzero_si512(), sum);
       out[b].d = f16_lanes(gather(w0, offs, m, at));
     }
@@ -167,24 +213,28 @@ struct VnniGemm {
     __m512 dmin;      // -dmin per row
   };
   static void q4k_pack(const std::byte* w0, size_t row_bytes, size_t n_rows, size_t b0, size_t nb, Q4KPanel* out) {
-    const __m512i offs = row_offsets(row_bytes);
-    const __mmask16 m = row_mask(n_rows);
+    const std::byte* row[kLanes];
+    for (size_t r = 0; r < kLanes; ++r) row[r] = panel_row(w0, row_bytes, n_rows, r);
     const __m512i lo4 = _mm512_set1_epi8(0x0F);
     for (size_t b = 0; b < nb; ++b) {
       const size_t at = (b0 + b) * sizeof(block_q4_K);
       Q4KPanel& o = out[b];
-      for (size_t p = 0; p < 4; ++p)  // 32 bytes: sub-block 2p low nibbles, 2p + 1 high
+      for (size_t p = 0; p < 4; ++p) {  // 32 bytes: sub-block 2p low nibbles, 2p + 1 high
+        __m512i q[8];
+        transpose16x8(row, at + offsetof(block_q4_K, qs) + 32 * p, q);
         for (size_t k = 0; k < 8; ++k) {
-          const __m512i q = gather(w0, offs, m, at + offsetof(block_q4_K, qs) + 32 * p + 4 * k);
-          o.w[2 * p][k] = _mm512_and_si512(q, lo4);
-          o.w[2 * p + 1][k] = _mm512_and_si512(_mm512_srli_epi16(q, 4), lo4);
+          o.w[2 * p][k] = _mm512_and_si512(q[k], lo4);
+          o.w[2 * p + 1][k] = _mm512_and_si512(_mm512_srli_epi16(q[k], 4), lo4);
         }
-      const __m512i dd = gather(w0, offs, m, at);  // d | dmin << 16
+      }
+      __m512i head[4];  // d | dmin << 16, then the 12 scale bytes
+      static_assert(offsetof(block_q4_K, scales) == 4);
+      transpose16x4(row, at, head);
+      const __m512i dd = head[0];
       const __m512 d = f16_lanes(dd);
       o.dmin = _mm512_sub_ps(_mm512_setzero_ps(), f16_lanes(_mm512_srli_epi32(dd, 16)));
       // The 6-bit scales and mins (quant-internal.hpp's layout), ggml's word operations per lane.
-      const size_t sc = at + offsetof(block_q4_K, scales);
-      const __m512i a = gather(w0, offs, m, sc), bw = gather(w0, offs, m, sc + 4), c = gather(w0, offs, m, sc + 8);
+      const __m512i a = head[1], bw = head[2], c = head[3];
       const __m512i m1 = _mm512_set1_epi32(0x3f3f3f3f), m2 = _mm512_set1_epi32(0x0f0f0f0f),
                     m3 = _mm512_set1_epi32(0x03030303);
       const __m512i sc_lo = _mm512_and_si512(a, m1);
