@@ -53,6 +53,12 @@ struct VnniGemm {
   static const std::byte* panel_row(const std::byte* w0, size_t row_bytes, size_t n_rows, size_t r) {
     return w0 + (r < n_rows ? r : n_rows - 1) * row_bytes;
   }
+  // Brings bytes [begin, end) of n_rows rows towards L2 while the current chunk computes:
+  // the repack of the next chunk then finds its rows there instead of waiting on memory.
+  static void prefetch_rows(const std::byte* w0, size_t row_bytes, size_t n_rows, size_t begin, size_t end) {
+    for (size_t r = 0; r < n_rows; ++r)
+      for (size_t off = begin; off < end; off += 64) __builtin_prefetch(w0 + r * row_bytes + off, 0, 2);
+  }
   static __m256i load256(const std::byte* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
   static __m128i load128(const std::byte* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
   // out[k] lane r = dword k of the 32 bytes at row[r] + off (16 rows x 8 dwords): rows r and
@@ -130,16 +136,18 @@ struct VnniGemm {
   static void q8_pack(const std::byte* w0, size_t row_bytes, size_t n_rows, size_t b0, size_t nb, Q8Panel* out) {
     const std::byte* row[kLanes];
     for (size_t r = 0; r < kLanes; ++r) row[r] = panel_row(w0, row_bytes, n_rows, r);
-    const __m512i offs = row_offsets(row_bytes);
-    const __mmask16 m = row_mask(n_rows);
+    // The scales, row by row first (a 16-lane gather per block measured slower): all stores
+    // are done before the wide loads below read them back.
+    alignas(64) uint16_t dh[kChunkCols / QK8_0][kLanes];
+    for (size_t r = 0; r < kLanes; ++r)
+      for (size_t b = 0; b < nb; ++b) std::memcpy(&dh[b][r], row[r] + (b0 + b) * sizeof(block_q8_0), 2);
     const __m512i u128 = _mm512_set1_epi8(static_cast<char>(0x80));
     for (size_t b = 0; b < nb; ++b) {
-      const size_t at = (b0 + b) * sizeof(block_q8_0);
-      transpose16x8(row, at + offsetof(block_q8_0, qs), out[b].w);
+      transpose16x8(row, (b0 + b) * sizeof(block_q8_0) + offsetof(block_q8_0, qs), out[b].w);
       __m512i sum = _mm512_setzero_si512();
       for (size_t k = 0; k < 8; ++k) sum = _mm512_dpbusd_epi32(sum, u128, out[b].w[k]);  // 128 * w, four per lane
       out[b].corr = _mm512_sub_epi32(_mm512_setzero_si512(), sum);
-      out[b].d = f16_lanes(gather(w0, offs, m, at));
+      out[b].d = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(dh[b])));
     }
   }
   // Tokens' quants + 128 ([token][block][32]) and scales ([token][block]) of blocks b0..b0+nb.
@@ -192,6 +200,10 @@ struct VnniGemm {
         const size_t nb = nb_row - c0 > kBlocks ? kBlocks : nb_row - c0;
         for (size_t p = 0; p < n_panels; ++p)
           q8_pack(w + (s0 + p * kLanes) * g.row_bytes, g.row_bytes, s1 - s0 - p * kLanes, c0, nb, panel[p]);
+        const size_t next = c0 + kBlocks < nb_row ? c0 + kBlocks : 0;  // else the next super-panel's first chunk
+        if (next || s1 < r1)
+          prefetch_rows(w + (next ? s0 : s1) * g.row_bytes, g.row_bytes, next ? s1 - s0 : (r1 - s1 < kQ8Panels * kLanes ? r1 - s1 : kQ8Panels * kLanes),
+                        next * sizeof(block_q8_0), (next + kBlocks < nb_row ? next + kBlocks : nb_row) * sizeof(block_q8_0));
         for (size_t t0 = 0; t0 < g.n_tokens; t0 += kTokens) {
           const size_t nt = g.n_tokens - t0 > kTokens ? kTokens : g.n_tokens - t0;
           q8_act(x + t0 * g.x_stride, g.x_stride, nt, c0, nb, xu, xd);
@@ -301,6 +313,11 @@ struct VnniGemm {
       for (size_t c0 = 0; c0 < nb_row; c0 += kBlocks) {
         const size_t nb = nb_row - c0 > kBlocks ? kBlocks : nb_row - c0;
         q4k_pack(w + s0 * g.row_bytes, g.row_bytes, n_rows, c0, nb, panel);
+        const size_t next = c0 + kBlocks < nb_row ? c0 + kBlocks : 0;  // else the next panel's first chunk
+        if (next || s0 + kLanes < r1)
+          prefetch_rows(w + (next ? s0 : s0 + kLanes) * g.row_bytes, g.row_bytes,
+                        next ? n_rows : (r1 - s0 - kLanes < kLanes ? r1 - s0 - kLanes : kLanes), next * sizeof(block_q4_K),
+                        (next + kBlocks < nb_row ? next + kBlocks : nb_row) * sizeof(block_q4_K));
         for (size_t t0 = 0; t0 < g.n_tokens; t0 += kTokens) {
           const size_t nt = g.n_tokens - t0 > kTokens ? kTokens : g.n_tokens - t0;
           float* y = g.y + t0 * g.y_stride + s0;
