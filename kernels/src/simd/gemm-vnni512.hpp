@@ -152,14 +152,18 @@ struct VnniGemm {
   }
   // Tokens' quants + 128 ([token][block][32]) and scales ([token][block]) of blocks b0..b0+nb.
   static void q8_act(const std::byte* x, size_t x_stride, size_t n_tok, size_t b0, size_t nb, uint8_t* xu, float* xd) {
+    static_assert(kChunkCols / QK8_0 == kLanes, "one 16-lane f16 conversion per token and chunk");
     const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80));
+    const __mmask16 m = row_mask(nb);
     for (size_t t = 0; t < n_tok; ++t) {
       const auto* xb = reinterpret_cast<const block_q8_0*>(x + t * x_stride) + b0;
+      alignas(32) uint16_t dh[kLanes] = {};
       for (size_t b = 0; b < nb; ++b) {
         const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb[b].qs));
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(xu + (t * nb + b) * 32), _mm256_xor_si256(q, flip));
-        xd[t * nb + b] = _cvtsh_ss(xb[b].d);
+        dh[b] = xb[b].d;
       }
+      _mm512_mask_storeu_ps(xd + t * nb, m, _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(dh))));
     }
   }
   // HOT SPOT: prefill of Q8_0 weights.
