@@ -94,7 +94,9 @@ class TestMatmul : public QObject {
       QCOMPARE(k.has_fast_path(GgmlType::Q4_K), isa != Isa::scalar && isa != Isa::sse42);
       QCOMPARE(k.has_fast_path(GgmlType::F16), isa != Isa::scalar);
       QCOMPARE(k.has_fast_path(GgmlType::IQ4_NL), isa != Isa::scalar && isa != Isa::sse42);
-      QVERIFY(!k.has_fast_path(GgmlType::Q2_K));
+      QCOMPARE(k.has_fast_path(GgmlType::Q2_K), isa != Isa::scalar && isa != Isa::sse42);
+      QCOMPARE(k.has_fast_path(GgmlType::Q3_K), isa != Isa::scalar && isa != Isa::sse42);
+      QVERIFY(!k.has_fast_path(GgmlType::IQ4_XS));
     }
   }
 
@@ -131,7 +133,7 @@ class TestMatmul : public QObject {
     QTest::addColumn<int>("tokens");
     for (GgmlType t : {GgmlType::F32, GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0,
                        GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::IQ4_NL, GgmlType::Q4_K,
-                       GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::Q3_K})
+                       GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::Q3_K, GgmlType::Q2_K})
       for (int tokens : {1, 3, 4, 9}) QTest::addRow("%s t=%d", type_name(t).data(), tokens) << int(t) << tokens;
   }
   void gemm() {

@@ -1,6 +1,7 @@
 #pragma once
 // GEMV / GEMM for the quantized weight types with a fast path (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1,
-// IQ4_NL against q8_0 activations; Q4_K, Q5_K, Q6_K against q8_K), written once against QuantOps<Arch>, the
+// IQ4_NL against q8_0 activations; Q2_K, Q3_K, Q4_K, Q5_K, Q6_K against q8_K), written once
+// against QuantOps<Arch>, the
 // per-ISA integer vocabulary (qops-x86.hpp). A register tile covers RT weight rows x TT
 // tokens: each unpacked weight unit serves TT tokens, each activation unit RT rows.
 //
@@ -11,6 +12,8 @@
 // lanes: those are one rounding order away from the reference.
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <type_traits>
 
 #include "moe/kernels/kernel-table.hpp"
 #include "moe/kernels/quant-blocks.hpp"
@@ -186,12 +189,63 @@ struct Q45_KKernel {
   }
 };
 
-template <class Arch>
-struct Q6_KKernel {
+// The K-quants with sixteen 16-value sub-blocks, one signed scale each, and 128 values per
+// chunk of 2-bit (or 4+2-bit) quants: Q6_K (quants stored + 32), Q3_K (2 bits + a high bit
+// from hmask, read as q + 4; 6-bit scales) and Q2_K (2 bits; 4-bit scales and 4-bit mins).
+// The stored quants are unsigned, q + kOffset; kOffset * sum(scale * block sum of y) comes
+// back out through q8_K's bsums.
+enum class K16 { q6, q3, q2 };
+
+template <K16 K>
+using k16_block_t = std::conditional_t<K == K16::q6, block_q6_K, std::conditional_t<K == K16::q3, block_q3_K, block_q2_K>>;
+
+template <class Arch, K16 K>
+struct K16Kernel {
   using Q = QuantOps<Arch>;
+  using WB = k16_block_t<K>;
+  static constexpr int kOffset = K == K16::q6 ? 32 : K == K16::q3 ? 4 : 0;
+
+  // The 16 scales as int8 (q6_K's are stored so; the others are decoded into buf), and for
+  // q2_K the 16 mins into mins.
+  static const int8_t* scales(const WB& w, int8_t* buf, int8_t* mins) {
+    if constexpr (K == K16::q6) {
+      (void)buf, (void)mins;
+      return w.scales;
+    } else if constexpr (K == K16::q3) {
+      // ggml's word operations: low nibbles from bytes 0-7, top 2 bits four per byte in 8-11.
+      (void)mins;
+      uint32_t a[3], o[4];
+      std::memcpy(a, w.scales, 12);
+      constexpr uint32_t m1 = 0x03030303, m2 = 0x0f0f0f0f;
+      o[0] = (a[0] & m2) | (((a[2] >> 0) & m1) << 4);
+      o[1] = (a[1] & m2) | (((a[2] >> 2) & m1) << 4);
+      o[2] = ((a[0] >> 4) & m2) | (((a[2] >> 4) & m1) << 4);
+      o[3] = ((a[1] >> 4) & m2) | (((a[2] >> 6) & m1) << 4);
+      uint8_t u[16];
+      std::memcpy(u, o, 16);
+      for (int i = 0; i < 16; ++i) buf[i] = static_cast<int8_t>(u[i] - 32);
+      return buf;
+    } else {
+      for (int i = 0; i < 16; ++i) {
+        buf[i] = static_cast<int8_t>(w.scales[i] & 0xF);
+        mins[i] = static_cast<int8_t>(w.scales[i] >> 4);
+      }
+      return buf;
+    }
+  }
+  // Values 128 h + 64 half .. + 63 as unsigned quants.
+  static typename Q::G unpack(const WB& w, int h, int half) {
+    if constexpr (K == K16::q6)
+      return Q::q6k_unpack(w.ql + 64 * h, w.qh + 32 * h, half);
+    else if constexpr (K == K16::q3)
+      return Q::q3k_unpack(w.qs + 32 * h, w.hmask, h, half);
+    else
+      return Q::q2k_unpack(w.qs + 32 * h, half);
+  }
+
   template <size_t RT, size_t TT>
   static void tile(const TileArgs& a) {
-    const block_q6_K* w[RT];
+    const WB* w[RT];
     const block_q8_K* x[TT];
     tile_rows<Arch>(a.w, a.row_bytes, w);
     tile_rows<Arch>(a.x, a.x_stride, x);
@@ -199,21 +253,24 @@ struct Q6_KKernel {
     typename Q::FAcc fsum[RT][TT];
     for (auto& row : fsum)
       for (auto& v : row) v = Q::facc_zero();
+    alignas(16) int8_t buf[RT][16], mins[RT][16];
     for (size_t b = 0; b < a.n / QK_K; ++b) {
-      for (size_t r = 0; r < RT; ++r)
-        for (size_t off = 0; off < sizeof(block_q6_K); off += 64)
-          prefetch_block<Arch>(reinterpret_cast<const char*>(w[r] + b) + off);
+      const int8_t* sc[RT];
+      for (size_t r = 0; r < RT; ++r) {
+        for (size_t off = 0; off < sizeof(WB); off += 64) prefetch_block<Arch>(reinterpret_cast<const char*>(w[r] + b) + off);
+        sc[r] = scales(w[r][b], buf[r], mins[r]);
+      }
       typename Q::Acc acc[RT][TT];
       for (auto& row : acc)
         for (auto& v : row) v = Q::acc_zero();
-      for (int h = 0; h < 2; ++h) {  // 128 values: 64 bytes of ql, 32 of qh, 8 scales
+      for (int h = 0; h < 2; ++h) {  // 128 values, 8 scales
         typename Q::Q6Table table[RT];
-        for (size_t r = 0; r < RT; ++r) table[r] = Q::q6_table(w[r][b].scales, h);
+        for (size_t r = 0; r < RT; ++r) table[r] = Q::q6_table(sc[r], h);
         for (int half = 0; half < 2; ++half) {  // 64 values: sub-blocks 8h + 4 half + 0..3
           typename Q::G g[RT];
           typename Q::GS gs[RT];
           for (size_t r = 0; r < RT; ++r) {
-            g[r] = Q::q6k_unpack(w[r][b].ql + 64 * h, w[r][b].qh + 32 * h, half);
+            g[r] = unpack(w[r][b], h, half);
             gs[r] = Q::q6_group_scales(table[r], half);
           }
           for (size_t t = 0; t < TT; ++t)
@@ -224,15 +281,26 @@ struct Q6_KKernel {
       for (size_t r = 0; r < RT; ++r) {
         const float d = Q::f16(w[r][b].d);
         for (size_t t = 0; t < TT; ++t) {
-          // The stored quants are q + 32: take 32 * sum(scale * block sum of y) back out.
+          const float xd = x[t][b].d;
           if constexpr (TT > 1) {  // GEMM: float lanes, as for q4_K
-            const float dd = d * x[t][b].d;
+            const float dd = d * xd;
             fsum[r][t] = Q::facc_add(fsum[r][t], acc[r][t], dd);
-            fsum[r][t] = Q::facc_add(fsum[r][t], Q::widen(Q::q6_offset_lanes(w[r][b].scales, x[t][b].bsums)), -32.0f * dd);
+            if constexpr (kOffset != 0)
+              fsum[r][t] = Q::facc_add(fsum[r][t], Q::widen(Q::q6_offset_lanes(sc[r], x[t][b].bsums)), -float(kOffset) * dd);
+            if constexpr (K == K16::q2)
+              fsum[r][t] = Q::facc_add(fsum[r][t], Q::widen(Q::q6_offset_lanes(mins[r], x[t][b].bsums)),
+                                       -(Q::f16(w[r][b].dmin) * xd));
             continue;
           }
-          const int32_t isum = Q::acc_hsum(acc[r][t]) - 32 * Q::q6_offset(w[r][b].scales, x[t][b].bsums);
-          sumf[r][t] += d * x[t][b].d * static_cast<float>(isum);
+          // The reference's expressions, term for term (bit-identical results).
+          if constexpr (K == K16::q2) {
+            const int32_t summs = Q::q6_offset(mins[r], x[t][b].bsums);
+            const float dall = xd * d, dmin = xd * Q::f16(w[r][b].dmin);
+            sumf[r][t] += dall * static_cast<float>(Q::acc_hsum(acc[r][t])) - dmin * static_cast<float>(summs);
+          } else {
+            const int32_t isum = Q::acc_hsum(acc[r][t]) - kOffset * Q::q6_offset(sc[r], x[t][b].bsums);
+            sumf[r][t] += d * xd * static_cast<float>(isum);
+          }
         }
       }
     }
@@ -280,7 +348,7 @@ bool quant_fast_path(GgmlType t) {
     switch (t) {
       case GgmlType::Q8_0: case GgmlType::Q4_0: case GgmlType::Q4_1: case GgmlType::Q5_0:
       case GgmlType::Q5_1: case GgmlType::IQ4_NL: case GgmlType::Q4_K: case GgmlType::Q5_K:
-      case GgmlType::Q6_K:
+      case GgmlType::Q6_K: case GgmlType::Q3_K: case GgmlType::Q2_K:
         return true;
       default:
         return false;
@@ -303,7 +371,9 @@ bool quant_matmul_dispatch(const GemmArgs& g, size_t r0, size_t r1) {
       case GgmlType::IQ4_NL: quant_matmul<LegacyKernel<Arch, Legacy::iq4_nl>, RT, TT>(g, r0, r1); return true;
       case GgmlType::Q4_K: quant_matmul<Q45_KKernel<Arch, false>, RT, TT>(g, r0, r1); return true;
       case GgmlType::Q5_K: quant_matmul<Q45_KKernel<Arch, true>, RT, TT>(g, r0, r1); return true;
-      case GgmlType::Q6_K: quant_matmul<Q6_KKernel<Arch>, RT, TT>(g, r0, r1); return true;
+      case GgmlType::Q6_K: quant_matmul<K16Kernel<Arch, K16::q6>, RT, TT>(g, r0, r1); return true;
+      case GgmlType::Q3_K: quant_matmul<K16Kernel<Arch, K16::q3>, RT, TT>(g, r0, r1); return true;
+      case GgmlType::Q2_K: quant_matmul<K16Kernel<Arch, K16::q2>, RT, TT>(g, r0, r1); return true;
       default: return false;
     }
   }

@@ -188,6 +188,23 @@ struct X86QuantOps {
     if (half == 0) return {or_(nib_lo(ql0), bits2_shl4(qh, 0)), or_(nib_lo(ql1), bits2_shl4(qh, 2))};
     return {or_(nib_hi(ql0), bits2_shl4(qh, 4)), or_(nib_hi(ql1), bits2_shl4(qh, 6))};
   }
+  // q2_K / q3_K: 32 bytes of 2-bit quants hold 128 values, four shifts of 32; `half` picks
+  // shifts 2 half and 2 half + 1 (values 64 half .. 64 half + 63 of the 128).
+  static vi bits2(vi x, int shift) { return _mm256_and_si256(_mm256_srl_epi16(x, _mm_cvtsi32_si128(shift)), _mm256_set1_epi8(3)); }
+  static G q2k_unpack(const uint8_t* qs32, int half) {
+    const vi raw = load(qs32);
+    return {bits2(raw, 4 * half), bits2(raw, 4 * half + 2)};
+  }
+  // q3_K: the same plus the high bit from hmask (bit 4n + shift / 2 for 128-value chunk n), as
+  // an unsigned 0..7 quant: the reference's (q & 3) - (high ? 0 : 4) is this minus 4.
+  static vi hbit4(vi hm, int bit) {
+    const vi v = _mm256_and_si256(_mm256_srl_epi16(hm, _mm_cvtsi32_si128(bit)), _mm256_set1_epi8(1));
+    return _mm256_slli_epi16(v, 2);
+  }
+  static G q3k_unpack(const uint8_t* qs32, const uint8_t* hm32, int n, int half) {
+    const vi raw = load(qs32), hm = load(hm32);
+    return {or_(bits2(raw, 4 * half), hbit4(hm, 4 * n + 2 * half)), or_(bits2(raw, 4 * half + 2), hbit4(hm, 4 * n + 2 * half + 1))};
+  }
   // Sub-blocks 4 half .. 4 half + 3 of the table's eight scales, one per 16 values.
   static GS q6_group_scales(vi table, int half) { return {q6_scale(table, 2 * half), q6_scale(table, 2 * half + 1)}; }
   static Acc dot_group(Acc acc, const G& g, const int8_t* y64, const GS& s) {
@@ -299,6 +316,16 @@ struct Avx512QuantOps : X86QuantOps<Arch, true> {
     const __m512i sh = half == 0 ? shifts(0, 2) : shifts(4, 6);
     const __m512i h = _mm512_and_si512(_mm512_srlv_epi16(bcast256(qh32), sh), _mm512_set1_epi8(3));
     return {_mm512_or_si512(_mm512_and_si512(nib, _mm512_set1_epi8(0x0F)), _mm512_slli_epi16(h, 4))};
+  }
+  static G q2k_unpack(const uint8_t* qs32, int half) {
+    const auto sh = static_cast<int16_t>(4 * half);
+    return {_mm512_and_si512(_mm512_srlv_epi16(bcast256(qs32), shifts(sh, int16_t(sh + 2))), _mm512_set1_epi8(3))};
+  }
+  static G q3k_unpack(const uint8_t* qs32, const uint8_t* hm32, int n, int half) {
+    const __m512i lo = q2k_unpack(qs32, half).v;
+    const auto bit = static_cast<int16_t>(4 * n + 2 * half);
+    const __m512i h = _mm512_and_si512(_mm512_srlv_epi16(bcast256(hm32), shifts(bit, int16_t(bit + 1))), _mm512_set1_epi8(1));
+    return {_mm512_or_si512(lo, _mm512_slli_epi16(h, 2))};
   }
   static GS q6_group_scales(Q6Table table, int half) {
     return {_mm512_shuffle_epi8(table, load512(kPickQ6x4<Arch>[half].b))};
