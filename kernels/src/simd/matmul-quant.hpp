@@ -212,24 +212,11 @@ struct K16Kernel {
       (void)buf, (void)mins;
       return w.scales;
     } else if constexpr (K == K16::q3) {
-      // ggml's word operations: low nibbles from bytes 0-7, top 2 bits four per byte in 8-11.
       (void)mins;
-      uint32_t a[3], o[4];
-      std::memcpy(a, w.scales, 12);
-      constexpr uint32_t m1 = 0x03030303, m2 = 0x0f0f0f0f;
-      o[0] = (a[0] & m2) | (((a[2] >> 0) & m1) << 4);
-      o[1] = (a[1] & m2) | (((a[2] >> 2) & m1) << 4);
-      o[2] = ((a[0] >> 4) & m2) | (((a[2] >> 4) & m1) << 4);
-      o[3] = ((a[1] >> 4) & m2) | (((a[2] >> 6) & m1) << 4);
-      uint8_t u[16];
-      std::memcpy(u, o, 16);
-      for (int i = 0; i < 16; ++i) buf[i] = static_cast<int8_t>(u[i] - 32);
+      Q::q3k_scales(w.scales, buf);
       return buf;
     } else {
-      for (int i = 0; i < 16; ++i) {
-        buf[i] = static_cast<int8_t>(w.scales[i] & 0xF);
-        mins[i] = static_cast<int8_t>(w.scales[i] >> 4);
-      }
+      Q::q2k_scales(w.scales, buf, mins);
       return buf;
     }
   }

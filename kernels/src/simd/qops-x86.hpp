@@ -205,6 +205,26 @@ struct X86QuantOps {
     const vi raw = load(qs32), hm = load(hm32);
     return {or_(bits2(raw, 4 * half), hbit4(hm, 4 * n + 2 * half)), or_(bits2(raw, 4 * half + 2), hbit4(hm, 4 * n + 2 * half + 1))};
   }
+  // q3_K: the 16 signed 6-bit scales (ggml's word operations: low nibbles from bytes 0-7, top
+  // 2 bits four per byte in 8-11), stored with one 16-byte store so that the narrower loads
+  // of q6_table / q6_offset that follow are forwarded from it.
+  static void q3k_scales(const uint8_t* packed, int8_t* out16) {
+    uint32_t a[3];
+    std::memcpy(a, packed, 12);
+    constexpr uint32_t m1 = 0x03030303, m2 = 0x0f0f0f0f;
+    const __m128i v = _mm_setr_epi32(static_cast<int>((a[0] & m2) | (((a[2] >> 0) & m1) << 4)),
+                                     static_cast<int>((a[1] & m2) | (((a[2] >> 2) & m1) << 4)),
+                                     static_cast<int>(((a[0] >> 4) & m2) | (((a[2] >> 4) & m1) << 4)),
+                                     static_cast<int>(((a[1] >> 4) & m2) | (((a[2] >> 6) & m1) << 4)));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out16), _mm_sub_epi8(v, _mm_set1_epi8(32)));
+  }
+  // q2_K: the 4-bit scales (low nibbles) and mins (high nibbles) of the 16 sub-blocks.
+  static void q2k_scales(const uint8_t* packed, int8_t* scales16, int8_t* mins16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(packed));
+    const __m128i lo4 = _mm_set1_epi8(0x0F);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(scales16), _mm_and_si128(v, lo4));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(mins16), _mm_and_si128(_mm_srli_epi16(v, 4), lo4));
+  }
   // Sub-blocks 4 half .. 4 half + 3 of the table's eight scales, one per 16 values.
   static GS q6_group_scales(vi table, int half) { return {q6_scale(table, 2 * half), q6_scale(table, 2 * half + 1)}; }
   static Acc dot_group(Acc acc, const G& g, const int8_t* y64, const GS& s) {
