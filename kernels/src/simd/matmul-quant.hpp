@@ -174,6 +174,20 @@ struct Q45_KKernel {
         }
         continue;
       }
+      if constexpr (TT == 1 && RT == 4) {
+        // GEMV: the four rows' horizontal sums together, then the reference's expression.
+        int32_t isum[4], summs[4];
+        Q::hsum4(acc[0][0], acc[1][0], acc[2][0], acc[3][0], isum);
+        const auto ys = Q::k4_ysum(x[0][b].bsums);
+        Q::hsum4(Q::k4_summs_y(sc[0].mins, ys), Q::k4_summs_y(sc[1].mins, ys), Q::k4_summs_y(sc[2].mins, ys),
+                 Q::k4_summs_y(sc[3].mins, ys), summs);
+        const float xd = x[0][b].d;
+        for (size_t r = 0; r < RT; ++r) {
+          const float d = Q::f16(w[r][b].d), dmin = Q::f16(w[r][b].dmin);
+          sumf[r][0] += d * xd * static_cast<float>(isum[r]) - dmin * xd * static_cast<float>(summs[r]);
+        }
+        continue;
+      }
       for (size_t r = 0; r < RT; ++r) {
         const float d = Q::f16(w[r][b].d), dmin = Q::f16(w[r][b].dmin);
         for (size_t t = 0; t < TT; ++t) {

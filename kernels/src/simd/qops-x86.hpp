@@ -232,6 +232,30 @@ struct X86QuantOps {
     return dot_scaled(acc, g.b, load(y64 + 32), s.b);
   }
 
+  // Four horizontal sums at once (GEMV tail of a 4-row tile): out[i] = sum of the lanes of
+  // the i-th vector. Integer sums: exact in any order.
+  static __m128i hsum4_128(__m128i a, __m128i b, __m128i c, __m128i d) {
+    const __m128i t0 = _mm_add_epi32(_mm_unpacklo_epi32(a, b), _mm_unpackhi_epi32(a, b));
+    const __m128i t1 = _mm_add_epi32(_mm_unpacklo_epi32(c, d), _mm_unpackhi_epi32(c, d));
+    return _mm_add_epi32(_mm_unpacklo_epi64(t0, t1), _mm_unpackhi_epi64(t0, t1));
+  }
+  static void hsum4(__m128i a, __m128i b, __m128i c, __m128i d, int32_t* out4) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out4), hsum4_128(a, b, c, d));
+  }
+  static void hsum4(vi a, vi b, vi c, vi d, int32_t* out4) {
+    const vi t0 = _mm256_add_epi32(_mm256_unpacklo_epi32(a, b), _mm256_unpackhi_epi32(a, b));
+    const vi t1 = _mm256_add_epi32(_mm256_unpacklo_epi32(c, d), _mm256_unpackhi_epi32(c, d));
+    const vi u = _mm256_add_epi32(_mm256_unpacklo_epi64(t0, t1), _mm256_unpackhi_epi64(t0, t1));
+    const __m128i r = _mm_add_epi32(_mm256_castsi256_si128(u), _mm256_extracti128_si256(u, 1));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out4), r);
+  }
+  // Pair sums of q8_K's bsums (one per 32-value sub-block), shared by the rows of a tile.
+  static __m128i k4_ysum(const int16_t* bsums) {
+    const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bsums));
+    const __m128i hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bsums + 8));
+    return _mm_hadd_epi16(lo, hi);
+  }
+  static __m128i k4_summs_y(__m128i mins, __m128i ysum) { return _mm_madd_epi16(mins, ysum); }
   static int32_t hsum_i(vi x) { return hsum_i128(_mm_add_epi32(_mm256_castsi256_si128(x), _mm256_extracti128_si256(x, 1))); }
   static int32_t hsum_i128(__m128i s) {
     s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
@@ -259,9 +283,11 @@ struct PickMask64 {
 };
 template <class Arch>
 constexpr PickMask64<Arch> pick_mask4(int w0, int w1, int w2, int w3) {
+  // The scale goes to the low i16 of every i32 lane, the high i16 is zeroed (index 0x80): the
+  // lane is then a (scale, 0) pair for VPDPWSSD.
   PickMask64<Arch> m{};
   const int w[4] = {w0, w1, w2, w3};
-  for (int i = 0; i < 64; ++i) m.b[i] = static_cast<uint8_t>(2 * w[i / 16] + (i & 1));
+  for (int i = 0; i < 64; ++i) m.b[i] = (i & 2) ? uint8_t{0x80} : static_cast<uint8_t>(2 * w[i / 16] + (i & 1));
   return m;
 }
 template <class Arch>
@@ -308,6 +334,15 @@ struct Avx512QuantOps : X86QuantOps<Arch, true> {
   }
   static Acc acc_zero() { return _mm512_setzero_si512(); }
   static int32_t acc_hsum(Acc a) { return _mm512_reduce_add_epi32(a); }
+  using Base::hsum4;
+  static void hsum4(Acc a, Acc b, Acc c, Acc d, int32_t* out4) {
+    const Acc t0 = _mm512_add_epi32(_mm512_unpacklo_epi32(a, b), _mm512_unpackhi_epi32(a, b));
+    const Acc t1 = _mm512_add_epi32(_mm512_unpacklo_epi32(c, d), _mm512_unpackhi_epi32(c, d));
+    const Acc u = _mm512_add_epi32(_mm512_unpacklo_epi64(t0, t1), _mm512_unpackhi_epi64(t0, t1));
+    const __m256i h = _mm256_add_epi32(_mm512_castsi512_si256(u), _mm512_extracti64x4_epi64(u, 1));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out4),
+                     _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1)));
+  }
   using FAcc = __m512;
   static FAcc facc_zero() { return _mm512_setzero_ps(); }
   static FAcc facc_add(FAcc f, Acc i, float scale) {
@@ -350,8 +385,11 @@ struct Avx512QuantOps : X86QuantOps<Arch, true> {
   static GS q6_group_scales(Q6Table table, int half) {
     return {_mm512_shuffle_epi8(table, load512(kPickQ6x4<Arch>[half].b))};
   }
+  // acc += scale * (g . y) per 16 values: VPDPBUSD sums four products per i32 lane, which stay
+  // inside i16 (|sum| <= 4 * 63 * 127 = 32004 for the widest, q6_K), then VPDPWSSD multiplies
+  // that low half by the lane's (scale, 0) pair.
   static Acc dot_group(Acc acc, const G& g, const int8_t* y64, const GS& s) {
-    return _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_maddubs_epi16(g.v, load512(y64)), s.v));
+    return _mm512_dpwssd_epi32(acc, _mm512_dpbusd_epi32(_mm512_setzero_si512(), g.v, load512(y64)), s.v);
   }
 };
 
