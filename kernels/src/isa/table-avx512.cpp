@@ -49,6 +49,9 @@ struct QuantOps<Avx512> : Avx512QuantOps<Avx512> {
   static bool panel_gemm(const GemmArgs& g, size_t r0, size_t r1) { return VnniGemm<Avx512>::run(g, r0, r1); }
 };
 
+// The optional integer parts the x86 vocabulary provides (matmul-quant.hpp).
+static_assert(kHasQ2Q3<QuantOps<Avx512>> && kHasHsum4<QuantOps<Avx512>>);
+
 }  // namespace simd
 
 const KernelTable& table_avx512() {

@@ -14,9 +14,10 @@
 // signed, so the activations are made unsigned (x + 128, per call into a small buffer) and
 // 128 * sum(w) of each row and block is taken back out (computed once per panel block).
 //
-// Exactness: every integer sum is exact (|lane| < 2^24, so its f32 conversion is exact too);
-// the f32 accumulation order differs from the reference (one rounding order apart, as the
-// other GEMM tiles).
+// Exactness: every integer sum is exact (|lane| < 2^24, so its f32 conversion is exact too).
+// Q8_0 then repeats the reference's f32 operations per row in block order (bit-identical, as
+// its GEMV); Q4_K folds each sub-block into f32 lanes (one rounding order from the reference,
+// as the other K-quant GEMM tiles).
 #include <immintrin.h>
 
 #include <cstddef>
@@ -170,8 +171,10 @@ struct VnniGemm {
   template <size_t TT>
   static void q8_tile(const Q8Panel* pw, size_t nb, const uint8_t* xu, const float* xd, float* y, size_t y_stride,
                       __mmask16 m, bool accumulate) {
+    // The running sums continue from the previous column chunk (held in y), so every row
+    // adds its blocks in order, as the reference does.
     __m512 acc[TT];
-    for (auto& a : acc) a = _mm512_setzero_ps();
+    for (size_t t = 0; t < TT; ++t) acc[t] = accumulate ? _mm512_maskz_loadu_ps(m, y + t * y_stride) : _mm512_setzero_ps();
     for (size_t b = 0; b < nb; ++b) {
       const Q8Panel& p = pw[b];
       // k outside, tokens inside: TT independent accumulation chains, one weight register.
@@ -183,11 +186,12 @@ struct VnniGemm {
         for (size_t t = 0; t < TT; ++t) s[t] = _mm512_dpbusd_epi32(s[t], bcast32(xu + (t * nb + b) * 32 + 4 * k), w);
       }
       for (size_t t = 0; t < TT; ++t) {
+        // The reference's sumf += sum * (dw * dx): a multiply and an add, not fused.
         const __m512 scale = _mm512_mul_ps(p.d, _mm512_set1_ps(xd[t * nb + b]));
-        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[t]), scale, acc[t]);
+        acc[t] = _mm512_add_ps(acc[t], _mm512_mul_ps(_mm512_cvtepi32_ps(s[t]), scale));
       }
     }
-    for (size_t t = 0; t < TT; ++t) store_rows(y + t * y_stride, m, acc[t], accumulate);
+    for (size_t t = 0; t < TT; ++t) _mm512_mask_storeu_ps(y + t * y_stride, m, acc[t]);
   }
   static void q8_gemm(const GemmArgs& g, size_t r0, size_t r1) {
     constexpr size_t kBlocks = kChunkCols / QK8_0;

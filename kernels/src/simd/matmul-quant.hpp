@@ -53,6 +53,21 @@ void tile_rows(const std::byte* base, size_t stride, const B* (&out)[N]) {
   for (size_t i = 0; i < N; ++i) out[i] = reinterpret_cast<const B*>(base + i * stride);
 }
 
+// Optional parts of the QuantOps vocabulary (an ISA without them keeps the paths it has):
+// the q2_K / q3_K unpacking, and the four-row horizontal sums of the GEMV tails.
+template <class Q>
+inline constexpr bool kHasQ2Q3 = requires(const uint8_t* p, int8_t* s) {
+  Q::q2k_unpack(p, 0);
+  Q::q3k_unpack(p, p, 0, 0);
+  Q::q3k_scales(p, s);
+  Q::q2k_scales(p, s, s);
+};
+template <class Q>
+inline constexpr bool kHasHsum4 = requires(typename Q::Acc a, const int16_t* b, int32_t* out) {
+  Q::hsum4(a, a, a, a, out);
+  Q::hsum4(Q::k4_summs_y(Q::k4_ysum(b), Q::k4_ysum(b)), Q::k4_ysum(b), Q::k4_ysum(b), Q::k4_ysum(b), out);
+};
+
 // The 32-value types against q8_0 activations. Per block and row: integer lanes of
 // (unsigned or signed) weight quants times activation quants, scaled by dw * dx; the types
 // with an offset or a minimum add mw * dx * (lane sums of the activations).
@@ -73,8 +88,47 @@ struct LegacyKernel {
   using WB = legacy_block_t<L>;
   static constexpr bool kMin = L == Legacy::q4_1 || L == Legacy::q5_0 || L == Legacy::q5_1;
 
+  // q8_0 with the four-row sums available: the reference's arithmetic exactly (exact block
+  // sum, then sumf += sum * (dw * dx)), so GEMV, this GEMM tile and the AVX-512 panel GEMM
+  // agree bit for bit and a batched prefill matches token-by-token decode.
+  template <size_t RT, size_t TT>
+  static void tile_q8_exact(const TileArgs& a) {
+    const block_q8_0* w[RT];
+    const block_q8_0* x[TT];
+    tile_rows<Arch>(a.w, a.row_bytes, w);
+    tile_rows<Arch>(a.x, a.x_stride, x);
+    float sumf[RT][TT] = {};
+    for (size_t b = 0; b < a.n / QK8_0; ++b) {
+      typename Q::vi wv[RT];
+      float dw[RT];
+      for (size_t r = 0; r < RT; ++r) {
+        if ((b * sizeof(block_q8_0)) % 64 < sizeof(block_q8_0)) prefetch_block<Arch>(w[r] + b);  // block starts a line
+        wv[r] = Q::load(w[r][b].qs);
+        dw[r] = Q::f16(w[r][b].d);
+      }
+      for (size_t t = 0; t < TT; ++t) {
+        const typename Q::vi xv = Q::load(x[t][b].qs);
+        const float dx = Q::f16(x[t][b].d);
+        int32_t isum[RT];
+        if constexpr (RT == 4) {
+          Q::hsum4(Q::dot_ss(Q::zero(), wv[0], xv), Q::dot_ss(Q::zero(), wv[1], xv), Q::dot_ss(Q::zero(), wv[2], xv),
+                   Q::dot_ss(Q::zero(), wv[3], xv), isum);
+        } else {
+          for (size_t r = 0; r < RT; ++r) isum[r] = Q::hsum_i(Q::dot_ss(Q::zero(), wv[r], xv));
+        }
+        for (size_t r = 0; r < RT; ++r) sumf[r][t] += static_cast<float>(isum[r]) * (dw[r] * dx);
+      }
+    }
+    for (size_t r = 0; r < RT; ++r)
+      for (size_t t = 0; t < TT; ++t) a.y[t * a.y_stride + r] = sumf[r][t];
+  }
+
   template <size_t RT, size_t TT>
   static void tile(const TileArgs& a) {
+    if constexpr (L == Legacy::q8_0 && kHasHsum4<Q>) {
+      tile_q8_exact<RT, TT>(a);
+      return;
+    }
     const WB* w[RT];
     const block_q8_0* x[TT];
     tile_rows<Arch>(a.w, a.row_bytes, w);
@@ -174,7 +228,7 @@ struct Q45_KKernel {
         }
         continue;
       }
-      if constexpr (TT == 1 && RT == 4) {
+      if constexpr (TT == 1 && RT == 4 && kHasHsum4<Q>) {
         // GEMV: the four rows' horizontal sums together, then the reference's expression.
         int32_t isum[4], summs[4];
         Q::hsum4(acc[0][0], acc[1][0], acc[2][0], acc[3][0], isum);
@@ -349,8 +403,10 @@ bool quant_fast_path(GgmlType t) {
     switch (t) {
       case GgmlType::Q8_0: case GgmlType::Q4_0: case GgmlType::Q4_1: case GgmlType::Q5_0:
       case GgmlType::Q5_1: case GgmlType::IQ4_NL: case GgmlType::Q4_K: case GgmlType::Q5_K:
-      case GgmlType::Q6_K: case GgmlType::Q3_K: case GgmlType::Q2_K:
+      case GgmlType::Q6_K:
         return true;
+      case GgmlType::Q3_K: case GgmlType::Q2_K:
+        return kHasQ2Q3<QuantOps<Arch>>;
       default:
         return false;
     }
@@ -373,8 +429,16 @@ bool quant_matmul_dispatch(const GemmArgs& g, size_t r0, size_t r1) {
       case GgmlType::Q4_K: quant_matmul<Q45_KKernel<Arch, false>, RT, TT>(g, r0, r1); return true;
       case GgmlType::Q5_K: quant_matmul<Q45_KKernel<Arch, true>, RT, TT>(g, r0, r1); return true;
       case GgmlType::Q6_K: quant_matmul<K16Kernel<Arch, K16::q6>, RT, TT>(g, r0, r1); return true;
-      case GgmlType::Q3_K: quant_matmul<K16Kernel<Arch, K16::q3>, RT, TT>(g, r0, r1); return true;
-      case GgmlType::Q2_K: quant_matmul<K16Kernel<Arch, K16::q2>, RT, TT>(g, r0, r1); return true;
+      case GgmlType::Q3_K:
+      case GgmlType::Q2_K:
+        if constexpr (kHasQ2Q3<QuantOps<Arch>>) {
+          if (g.type == GgmlType::Q3_K)
+            quant_matmul<K16Kernel<Arch, K16::q3>, RT, TT>(g, r0, r1);
+          else
+            quant_matmul<K16Kernel<Arch, K16::q2>, RT, TT>(g, r0, r1);
+          return true;
+        }
+        return false;
       default: return false;
     }
   }
