@@ -302,6 +302,7 @@ BENCHMARK_CAPTURE(BM_Gemv, q4_0, GgmlType::Q4_0)->Arg(1)->Arg(2)->UseRealTime()-
 BENCHMARK_CAPTURE(BM_Gemv, f16, GgmlType::F16)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Gemv, q3_K, GgmlType::Q3_K)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Gemv, q2_K, GgmlType::Q2_K)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Gemv, iq4_xs, GgmlType::IQ4_XS)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_GemvInCache, q4_K, GgmlType::Q4_K);
 BENCHMARK_CAPTURE(BM_GemvInCache, q6_K, GgmlType::Q6_K);
 BENCHMARK_CAPTURE(BM_GemvInCache, q5_K, GgmlType::Q5_K);
@@ -310,6 +311,7 @@ BENCHMARK_CAPTURE(BM_GemvInCache, q4_0, GgmlType::Q4_0);
 BENCHMARK_CAPTURE(BM_GemvInCache, f16, GgmlType::F16);
 BENCHMARK_CAPTURE(BM_GemvInCache, q3_K, GgmlType::Q3_K);
 BENCHMARK_CAPTURE(BM_GemvInCache, q2_K, GgmlType::Q2_K);
+BENCHMARK_CAPTURE(BM_GemvInCache, iq4_xs, GgmlType::IQ4_XS);
 BENCHMARK_CAPTURE(BM_Gemm, q8_0, GgmlType::Q8_0)->Arg(64)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Gemm, q4_K, GgmlType::Q4_K)->Arg(64)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Gemm, q6_K, GgmlType::Q6_K)->Arg(64)->Unit(benchmark::kMillisecond);

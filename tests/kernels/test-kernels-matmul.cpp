@@ -66,6 +66,9 @@ bool is_k_quant(GgmlType t) {
          t == GgmlType::Q6_K;
 }
 
+// Types whose x86 GEMV and GEMM repeat the reference's arithmetic exactly (all tile shapes).
+bool exact_on_x86(GgmlType t) { return t == GgmlType::Q8_0 || t == GgmlType::IQ4_XS; }
+
 // The error of activation quantization (q8) alone; low-bit K-quants' references are no looser.
 double exact_bound(GgmlType t) {
   return t == GgmlType::F32 || t == GgmlType::F16 || t == GgmlType::BF16 ? 1e-5 : 5e-4;
@@ -76,7 +79,7 @@ void types_data() {
   QTest::addColumn<int>("cols");
   const GgmlType all[] = {GgmlType::F32,  GgmlType::F16,  GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0,
                           GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::Q4_K, GgmlType::Q5_K,
-                          GgmlType::Q6_K, GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::IQ4_NL};
+                          GgmlType::Q6_K, GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::IQ4_NL, GgmlType::IQ4_XS};
   for (GgmlType t : all)
     for (int cols : {256, 768, 4352}) QTest::addRow("%s n=%d", type_name(t).data(), cols) << int(t) << cols;
   for (GgmlType t : {GgmlType::F32, GgmlType::F16, GgmlType::BF16})  // no block constraint
@@ -98,8 +101,8 @@ class TestMatmul : public QObject {
       if (isa == Isa::avx2 || isa == Isa::avx512 || isa == Isa::scalar || isa == Isa::sse42) {
         QCOMPARE(k.has_fast_path(GgmlType::Q2_K), isa == Isa::avx2 || isa == Isa::avx512);
         QCOMPARE(k.has_fast_path(GgmlType::Q3_K), isa == Isa::avx2 || isa == Isa::avx512);
+        QCOMPARE(k.has_fast_path(GgmlType::IQ4_XS), isa == Isa::avx2 || isa == Isa::avx512);
       }
-      QVERIFY(!k.has_fast_path(GgmlType::IQ4_XS));
     }
   }
 
@@ -122,7 +125,7 @@ class TestMatmul : public QObject {
       kernels_for(isa).gemv(a, 5, 6);
       kernels_for(isa).gemv(a, 6, rows);
       const QString who = QString("%1 %2").arg(isa_name(isa).data(), type_name(t).data());
-      if (is_k_quant(t) || (t == GgmlType::Q8_0 && (isa == Isa::avx2 || isa == Isa::avx512)))
+      if (is_k_quant(t) || (exact_on_x86(t) && (isa == Isa::avx2 || isa == Isa::avx512)))
         QVERIFY2(std::memcmp(got.data(), want.data(), rows * 4) == 0, qPrintable(who + ": not bit-identical"));
       const double err = nmse(got.data(), want.data(), rows);
       QVERIFY2(err < 1e-10, qPrintable(who + QString(": nmse vs ref %1").arg(err)));
@@ -136,7 +139,7 @@ class TestMatmul : public QObject {
     QTest::addColumn<int>("tokens");
     for (GgmlType t : {GgmlType::F32, GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0,
                        GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::IQ4_NL, GgmlType::Q4_K,
-                       GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::Q3_K, GgmlType::Q2_K})
+                       GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::Q3_K, GgmlType::Q2_K, GgmlType::IQ4_XS})
       for (int tokens : {1, 3, 4, 9}) QTest::addRow("%s t=%d", type_name(t).data(), tokens) << int(t) << tokens;
   }
   void gemm() {
@@ -157,7 +160,7 @@ class TestMatmul : public QObject {
       const QString who = QString("%1 %2").arg(isa_name(isa).data(), type_name(t).data());
       // GEMM tiles fold K-quant super-blocks into float lanes: one rounding order apart.
       // Q8_0 repeats the reference's arithmetic on x86 (batched prefill == decode).
-      if (t == GgmlType::Q8_0 && (isa == Isa::avx2 || isa == Isa::avx512))
+      if (exact_on_x86(t) && (isa == Isa::avx2 || isa == Isa::avx512))
         QVERIFY2(std::memcmp(got.data(), want.data(), got.size() * 4) == 0, qPrintable(who + ": not bit-identical"));
       const double err = nmse(got.data(), want.data(), got.size());
       QVERIFY2(err < 1e-10, qPrintable(who + QString(": nmse vs ref %1").arg(err)));

@@ -1,6 +1,6 @@
 #pragma once
 // GEMV / GEMM for the quantized weight types with a fast path (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1,
-// IQ4_NL against q8_0 activations; Q2_K, Q3_K, Q4_K, Q5_K, Q6_K against q8_K), written once
+// IQ4_NL against q8_0 activations; Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_XS against q8_K), written once
 // against QuantOps<Arch>, the
 // per-ISA integer vocabulary (qops-x86.hpp). A register tile covers RT weight rows x TT
 // tokens: each unpacked weight unit serves TT tokens, each activation unit RT rows.
@@ -364,6 +364,56 @@ struct K16Kernel {
   }
 };
 
+// IQ4_XS against q8_K: 256-value super-blocks of eight 32-value sub-blocks, each with a 6-bit
+// scale (ls - 32) and iq4_nl's non-linear levels (one 32-byte unit per sub-block). The
+// reference adds every sub-block in f32 (sumf += d * dx * (ls - 32) * sum), so the exact
+// integer sums of four rows come out together (hsum4) and the f32 steps are the reference's,
+// in its order: bit-identical in GEMV and GEMM.
+template <class Arch>
+struct IQ4_XSKernel {
+  using Q = QuantOps<Arch>;
+  static int scale(const block_iq4_xs& w, size_t ib) {
+    return ((w.scales_l[ib / 2] >> (4 * (ib % 2))) & 0xf) | (((w.scales_h >> (2 * ib)) & 3) << 4);
+  }
+  template <size_t RT, size_t TT>
+  static void tile(const TileArgs& a) {
+    const block_iq4_xs* w[RT];
+    const block_q8_K* x[TT];
+    tile_rows<Arch>(a.w, a.row_bytes, w);
+    tile_rows<Arch>(a.x, a.x_stride, x);
+    float sumf[RT][TT] = {};
+    for (size_t b = 0; b < a.n / QK_K; ++b) {
+      float d4d8[RT][TT];
+      for (size_t r = 0; r < RT; ++r) {
+        for (size_t off = 0; off < sizeof(block_iq4_xs); off += 64) prefetch_block<Arch>(reinterpret_cast<const char*>(w[r] + b) + off);
+        const float d = Q::f16(w[r][b].d);
+        for (size_t t = 0; t < TT; ++t) d4d8[r][t] = d * x[t][b].d;
+      }
+      for (size_t ib = 0; ib < QK_K / 32; ++ib) {
+        typename Q::vi wv[RT];
+        float ls[RT];
+        for (size_t r = 0; r < RT; ++r) {
+          wv[r] = Q::iq4nl_values(Q::load_q4_16(w[r][b].qs + 16 * ib));  // signed levels, value order
+          ls[r] = static_cast<float>(scale(w[r][b], ib) - 32);
+        }
+        for (size_t t = 0; t < TT; ++t) {
+          const typename Q::vi xv = Q::load(x[t][b].qs + 32 * ib);
+          int32_t isum[RT];
+          if constexpr (RT == 4) {
+            Q::hsum4(Q::dot_ss(Q::zero(), wv[0], xv), Q::dot_ss(Q::zero(), wv[1], xv), Q::dot_ss(Q::zero(), wv[2], xv),
+                     Q::dot_ss(Q::zero(), wv[3], xv), isum);
+          } else {
+            for (size_t r = 0; r < RT; ++r) isum[r] = Q::hsum_i(Q::dot_ss(Q::zero(), wv[r], xv));
+          }
+          for (size_t r = 0; r < RT; ++r) sumf[r][t] += d4d8[r][t] * ls[r] * static_cast<float>(isum[r]);
+        }
+      }
+    }
+    for (size_t r = 0; r < RT; ++r)
+      for (size_t t = 0; t < TT; ++t) a.y[t * a.y_stride + r] = sumf[r][t];
+  }
+};
+
 // Rows in blocks of RT, tokens in blocks of TT; ragged edges use narrower tiles. Rows go in
 // chunks of about kChunkBytes of weights, and every token passes over a chunk while it is
 // still in L2, so a prefill reads the weights from memory once, not once per token block.
@@ -407,6 +457,8 @@ bool quant_fast_path(GgmlType t) {
         return true;
       case GgmlType::Q3_K: case GgmlType::Q2_K:
         return kHasQ2Q3<QuantOps<Arch>>;
+      case GgmlType::IQ4_XS:
+        return kHasHsum4<QuantOps<Arch>>;
       default:
         return false;
     }
@@ -436,6 +488,12 @@ bool quant_matmul_dispatch(const GemmArgs& g, size_t r0, size_t r1) {
             quant_matmul<K16Kernel<Arch, K16::q3>, RT, TT>(g, r0, r1);
           else
             quant_matmul<K16Kernel<Arch, K16::q2>, RT, TT>(g, r0, r1);
+          return true;
+        }
+        return false;
+      case GgmlType::IQ4_XS:
+        if constexpr (kHasHsum4<QuantOps<Arch>>) {
+          quant_matmul<IQ4_XSKernel<Arch>, RT, TT>(g, r0, r1);
           return true;
         }
         return false;
