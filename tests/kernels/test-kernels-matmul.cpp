@@ -181,11 +181,12 @@ class TestMatmul : public QObject {
     QTest::addColumn<int>("rows");
     QTest::addColumn<int>("cols");
     QTest::addColumn<int>("tokens");
-    for (GgmlType t : {GgmlType::Q8_0, GgmlType::Q4_K})
+    for (GgmlType t : {GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q6_K})
       for (int tokens : {4, 8, 17})
         QTest::addRow("%s r=40 c=1280 t=%d", type_name(t).data(), tokens) << int(t) << 40 << 1280 << tokens;
     QTest::addRow("q8_0 r=70 c=2112 t=13") << int(GgmlType::Q8_0) << 70 << 2112 << 13;
     QTest::addRow("q4_K r=33 c=2304 t=12") << int(GgmlType::Q4_K) << 33 << 2304 << 12;
+    QTest::addRow("q6_K r=35 c=1792 t=11") << int(GgmlType::Q6_K) << 35 << 1792 << 11;
   }
   void gemmPanels() {
     QFETCH(int, type);

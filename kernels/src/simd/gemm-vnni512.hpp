@@ -337,6 +337,115 @@ struct VnniGemm {
     }
   }
 
+  // ---- Q6_K -----------------------------------------------------------------------------
+  struct Q6KPanel {    // one 256-value super-block of 16 rows
+    __m512i w[16][4];  // sub-block s (16 values), bytes 4k..4k+3: quants + 32 (0..63)
+    __m512 s[16];      // d * scale_s per row
+    __m512i pairs[8];  // scales 2i, 2i + 1 per row as the two i16 halves of the lane
+    __m512 d32;        // -32 * d per row
+  };
+  static void q6k_pack(const std::byte* w0, size_t row_bytes, size_t n_rows, size_t b0, size_t nb, Q6KPanel* out) {
+    const std::byte* row[kLanes];
+    for (size_t r = 0; r < kLanes; ++r) row[r] = panel_row(w0, row_bytes, n_rows, r);
+    const __m512i lo4 = _mm512_set1_epi8(0x0F), lo2 = _mm512_set1_epi8(0x03), lo16 = _mm512_set1_epi32(0xFFFF);
+    // (qh >> shift) & 3, moved to bits 4-5 of each byte.
+    auto high = [&](__m512i qh, unsigned shift) { return _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(qh, shift), lo2), 4); };
+    for (size_t b = 0; b < nb; ++b) {
+      const size_t at = (b0 + b) * sizeof(block_q6_K);
+      Q6KPanel& o = out[b];
+      for (size_t h = 0; h < 2; ++h) {  // 128 values: 64 bytes of ql, 32 of qh (quant-dot-ref.cpp's order)
+        __m512i qa[8], qb[8], qh[8];
+        transpose16x8(row, at + offsetof(block_q6_K, ql) + 64 * h, qa);
+        transpose16x8(row, at + offsetof(block_q6_K, ql) + 64 * h + 32, qb);
+        transpose16x8(row, at + offsetof(block_q6_K, qh) + 32 * h, qh);
+        for (size_t k = 0; k < 8; ++k) {
+          const size_t sb = 8 * h + k / 4, dw = k % 4;  // value 128 h + 32 g + 4 k is in sub-block sb + 2 g
+          o.w[sb][dw] = _mm512_or_si512(_mm512_and_si512(qa[k], lo4), high(qh[k], 0));
+          o.w[sb + 2][dw] = _mm512_or_si512(_mm512_and_si512(qb[k], lo4), high(qh[k], 2));
+          o.w[sb + 4][dw] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(qa[k], 4), lo4), high(qh[k], 4));
+          o.w[sb + 6][dw] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(qb[k], 4), lo4), high(qh[k], 6));
+        }
+      }
+      alignas(32) uint16_t dh[kLanes];
+      for (size_t r = 0; r < kLanes; ++r) std::memcpy(&dh[r], row[r] + at + offsetof(block_q6_K, d), 2);
+      const __m512 d = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(dh)));
+      o.d32 = _mm512_mul_ps(d, _mm512_set1_ps(-32.0f));  // exact: a power of two
+      __m512i sc[4];  // signed scale bytes 4i .. 4i + 3 per lane
+      transpose16x4(row, at + offsetof(block_q6_K, scales), sc);
+      for (size_t i = 0; i < 4; ++i) {
+        const __m512i b0v = _mm512_srai_epi32(_mm512_slli_epi32(sc[i], 24), 24);  // sign-extended byte 0
+        const __m512i b1v = _mm512_srai_epi32(_mm512_slli_epi32(sc[i], 16), 24);
+        const __m512i b2v = _mm512_srai_epi32(_mm512_slli_epi32(sc[i], 8), 24);
+        const __m512i b3v = _mm512_srai_epi32(sc[i], 24);
+        o.s[4 * i] = _mm512_mul_ps(d, _mm512_cvtepi32_ps(b0v));  // exact: 11 x 8 bits
+        o.s[4 * i + 1] = _mm512_mul_ps(d, _mm512_cvtepi32_ps(b1v));
+        o.s[4 * i + 2] = _mm512_mul_ps(d, _mm512_cvtepi32_ps(b2v));
+        o.s[4 * i + 3] = _mm512_mul_ps(d, _mm512_cvtepi32_ps(b3v));
+        o.pairs[2 * i] = _mm512_or_si512(_mm512_and_si512(b0v, lo16), _mm512_slli_epi32(b1v, 16));
+        o.pairs[2 * i + 1] = _mm512_or_si512(_mm512_and_si512(b2v, lo16), _mm512_slli_epi32(b3v, 16));
+      }
+    }
+  }
+  // HOT SPOT: prefill of Q6_K weights.
+  template <size_t TT>
+  static void q6k_tile(const Q6KPanel* pw, size_t nb, size_t b0, const std::byte* x, size_t x_stride, float* y,
+                       size_t y_stride, __mmask16 m, bool accumulate) {
+    const block_q8_K* xs[TT];
+    for (size_t t = 0; t < TT; ++t) xs[t] = reinterpret_cast<const block_q8_K*>(x + t * x_stride) + b0;
+    __m512 acc[TT];
+    for (auto& a : acc) a = _mm512_setzero_ps();
+    for (size_t b = 0; b < nb; ++b) {
+      const Q6KPanel& p = pw[b];
+      __m512 fs[TT];  // the super-block in units of the token's scale
+      for (auto& f : fs) f = _mm512_setzero_ps();
+      for (size_t sb = 0; sb < 16; ++sb) {
+        __m512i s[TT];
+        for (auto& v : s) v = _mm512_setzero_si512();
+#pragma GCC unroll 4
+        for (size_t k = 0; k < 4; ++k) {
+          const __m512i w = p.w[sb][k];
+          for (size_t t = 0; t < TT; ++t) s[t] = _mm512_dpbusd_epi32(s[t], w, bcast32(xs[t][b].qs + 16 * sb + 4 * k));
+        }
+        for (size_t t = 0; t < TT; ++t) fs[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[t]), p.s[sb], fs[t]);
+      }
+      for (size_t t = 0; t < TT; ++t) {
+        // The stored quants are q + 32: -32 * sum_s scale_s * bsums[s], two sub-blocks per VPDPWSSD.
+        __m512i off = _mm512_setzero_si512();
+        for (size_t i = 0; i < 8; ++i) off = _mm512_dpwssd_epi32(off, p.pairs[i], bcast32(xs[t][b].bsums + 2 * i));
+        fs[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(off), p.d32, fs[t]);
+        acc[t] = _mm512_fmadd_ps(fs[t], _mm512_set1_ps(xs[t][b].d), acc[t]);
+      }
+    }
+    for (size_t t = 0; t < TT; ++t) store_rows(y + t * y_stride, m, acc[t], accumulate);
+  }
+  static void q6k_gemm(const GemmArgs& g, size_t r0, size_t r1) {
+    constexpr size_t kBlocks = kChunkCols / QK_K;
+    alignas(64) Q6KPanel panel[kBlocks];  // 11 KiB
+    const auto* w = static_cast<const std::byte*>(g.w);
+    const auto* x = static_cast<const std::byte*>(g.x);
+    const size_t nb_row = g.n_cols / QK_K;
+    for (size_t s0 = r0; s0 < r1; s0 += kLanes) {
+      const size_t n_rows = r1 - s0 > kLanes ? kLanes : r1 - s0;
+      const __mmask16 m = row_mask(n_rows);
+      for (size_t c0 = 0; c0 < nb_row; c0 += kBlocks) {
+        const size_t nb = nb_row - c0 > kBlocks ? kBlocks : nb_row - c0;
+        q6k_pack(w + s0 * g.row_bytes, g.row_bytes, n_rows, c0, nb, panel);
+        const size_t next = c0 + kBlocks < nb_row ? c0 + kBlocks : 0;  // else the next panel's first chunk
+        if (next || s0 + kLanes < r1)
+          prefetch_rows(w + (next ? s0 : s0 + kLanes) * g.row_bytes, g.row_bytes,
+                        next ? n_rows : (r1 - s0 - kLanes < kLanes ? r1 - s0 - kLanes : kLanes), next * sizeof(block_q6_K),
+                        (next + kBlocks < nb_row ? next + kBlocks : nb_row) * sizeof(block_q6_K));
+        for (size_t t0 = 0; t0 < g.n_tokens; t0 += kTokens) {
+          const size_t nt = g.n_tokens - t0 > kTokens ? kTokens : g.n_tokens - t0;
+          float* y = g.y + t0 * g.y_stride + s0;
+          with_tokens(nt, [&](auto tt) {
+            q6k_tile<decltype(tt)::value>(panel, nb, c0, x + t0 * g.x_stride, g.x_stride, y, g.y_stride, m, c0 > 0);
+          });
+        }
+      }
+    }
+  }
+
   // ---- entry ----------------------------------------------------------------------------
   static bool usable(const GemmArgs& g) {
     // Gather offsets are i32: all 16 rows of a panel within 2 GiB.
@@ -348,6 +457,7 @@ struct VnniGemm {
     switch (g.type) {
       case GgmlType::Q8_0: q8_gemm(g, r0, r1); return true;
       case GgmlType::Q4_K: q4k_gemm(g, r0, r1); return true;
+      case GgmlType::Q6_K: q6k_gemm(g, r0, r1); return true;
       default: return false;
     }
   }
