@@ -68,6 +68,8 @@ bool is_k_quant(GgmlType t) {
 
 // Types whose x86 GEMV and GEMM repeat the reference's arithmetic exactly (all tile shapes).
 bool exact_on_x86(GgmlType t) { return t == GgmlType::Q8_0 || t == GgmlType::IQ4_XS; }
+// Types whose AVX-512 panel GEMM (4 tokens or more) is also bit-identical to the reference.
+bool exact_panel(GgmlType t) { return exact_on_x86(t) || t == GgmlType::Q4_K || t == GgmlType::Q6_K; }
 
 // The error of activation quantization (q8) alone; low-bit K-quants' references are no looser.
 double exact_bound(GgmlType t) {
@@ -207,8 +209,8 @@ class TestMatmul : public QObject {
       const QString who = QString("%1 %2").arg(isa_name(isa).data(), type_name(t).data());
       const double err = nmse(got.data(), want.data(), got.size());
       QVERIFY2(err < 1e-10, qPrintable(who + QString(": nmse vs ref %1").arg(err)));
-      // Q8_0 repeats the reference's arithmetic (batched prefill == token-by-token decode).
-      if (t == GgmlType::Q8_0 && (isa == Isa::avx2 || isa == Isa::avx512))
+      // Batched prefill == token-by-token decode for these types.
+      if ((exact_on_x86(t) && isa == Isa::avx2) || (exact_panel(t) && isa == Isa::avx512))
         QVERIFY2(std::memcmp(got.data(), want.data(), got.size() * 4) == 0, qPrintable(who + ": not bit-identical"));
       for (size_t tt = 0; tt < T; ++tt)
         for (size_t r = R; r < y_stride; ++r) QCOMPARE(got[tt * y_stride + r], 0.0f);

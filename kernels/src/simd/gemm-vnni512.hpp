@@ -1,23 +1,23 @@
 #pragma once
-// AVX-512 VNNI GEMM (prefill) for Q8_0 and Q4_K weights: one i32 lane per weight row.
+// AVX-512 VNNI GEMM (prefill) for Q8_0, Q4_K and Q6_K weights: one i32 lane per weight row.
 // Included only by the avx512 ISA file; everything is a member of a template on Arch (ODR).
 //
 // A panel is 16 weight rows x up to kChunkCols columns, repacked per call into a stack
-// buffer so that zmm k of a 32-value block holds bytes 4k..4k+3 of all 16 rows (gathered).
-// A token's four activation bytes are then broadcast to every lane and one VPDPBUSD does
-// 4 multiply-adds for each of the 16 rows; the register tile is 16 rows x kTokens tokens and
-// every weight register serves kTokens tokens. Scales are applied in f32 lanes per block
-// (Q8_0) or per 32-value sub-block (Q4_K), so no horizontal sums are needed: lane r of a
-// token's accumulator is y[token][row r], stored with one (masked) 16-float store.
+// buffer so that one zmm holds bytes 4k..4k+3 of a block of all 16 rows (register
+// transposes). A token's four activation bytes are then broadcast to every lane and one
+// VPDPBUSD does 4 multiply-adds for each of the 16 rows; the register tile is 16 rows x
+// kTokens tokens and every weight register serves kTokens tokens. No horizontal sums: lane r
+// of a token's accumulator is y[token][row r], stored with one (masked) 16-float store.
 //
-// Signs: VPDPBUSD multiplies u8 by s8. Q4_K nibbles are unsigned already. Q8_0 weights are
-// signed, so the activations are made unsigned (x + 128, per call into a small buffer) and
-// 128 * sum(w) of each row and block is taken back out (computed once per panel block).
+// Signs: VPDPBUSD multiplies u8 by s8. K-quant quants are unsigned (Q6_K's + 32 comes back
+// out through q8_K's bsums). Q8_0 weights are signed, so the activations are made unsigned
+// (x + 128, per call into a small buffer) and 128 * sum(w) of each row and block is taken
+// back out (computed once per panel block).
 //
-// Exactness: every integer sum is exact (|lane| < 2^24, so its f32 conversion is exact too).
-// Q8_0 then repeats the reference's f32 operations per row in block order (bit-identical, as
-// its GEMV); Q4_K folds each sub-block into f32 lanes (one rounding order from the reference,
-// as the other K-quant GEMM tiles).
+// Exactness: every integer sum is exact (as in the reference, in i32). Each lane then repeats
+// the reference's f32 operations for its row, per block (Q8_0) or super-block (Q4_K, Q6_K),
+// in order and unfused: bit-identical to the reference and to the GEMV kernels, so a batched
+// prefill equals token-by-token decode. Column chunks continue the running sums held in y.
 #include <immintrin.h>
 
 #include <cstddef>
@@ -228,9 +228,9 @@ struct VnniGemm {
   // ---- Q4_K -----------------------------------------------------------------------------
   struct Q4KPanel {   // one 256-value super-block of 16 rows
     __m512i w[8][8];  // sub-block j, bytes 4k..4k+3: unpacked nibbles (0..15)
-    __m512 s[8];      // d * scale_j per row
+    __m512i sc[8];    // scale_j per row
     __m512i mins[8];  // min_j per row in both i16 halves of the lane
-    __m512 dmin;      // -dmin per row
+    __m512 d, dmin;   // per row
   };
   static void q4k_pack(const std::byte* w0, size_t row_bytes, size_t n_rows, size_t b0, size_t nb, Q4KPanel* out) {
     const std::byte* row[kLanes];
@@ -251,8 +251,8 @@ struct VnniGemm {
       static_assert(offsetof(block_q4_K, scales) == 4);
       transpose16x4(row, at, head);
       const __m512i dd = head[0];
-      const __m512 d = f16_lanes(dd);
-      o.dmin = _mm512_sub_ps(_mm512_setzero_ps(), f16_lanes(_mm512_srli_epi32(dd, 16)));
+      o.d = f16_lanes(dd);
+      o.dmin = f16_lanes(_mm512_srli_epi32(dd, 16));
       // The 6-bit scales and mins (quant-internal.hpp's layout), ggml's word operations per lane.
       const __m512i a = head[1], bw = head[2], c = head[3];
       const __m512i m1 = _mm512_set1_epi32(0x3f3f3f3f), m2 = _mm512_set1_epi32(0x0f0f0f0f),
@@ -267,8 +267,8 @@ struct VnniGemm {
       for (unsigned j = 0; j < 4; ++j) {
         const __m512i s_lo = _mm512_and_si512(_mm512_srli_epi32(sc_lo, 8 * j), byte);
         const __m512i s_hi = _mm512_and_si512(_mm512_srli_epi32(sc_hi, 8 * j), byte);
-        o.s[j] = _mm512_mul_ps(d, _mm512_cvtepi32_ps(s_lo));  // exact: 11 x 6 bits
-        o.s[j + 4] = _mm512_mul_ps(d, _mm512_cvtepi32_ps(s_hi));
+        o.sc[j] = s_lo;
+        o.sc[j + 4] = s_hi;
         const __m512i n_lo = _mm512_and_si512(_mm512_srli_epi32(mn_lo, 8 * j), byte);
         const __m512i n_hi = _mm512_and_si512(_mm512_srli_epi32(mn_hi, 8 * j), byte);
         o.mins[j] = _mm512_or_si512(n_lo, _mm512_slli_epi32(n_lo, 16));
@@ -276,18 +276,20 @@ struct VnniGemm {
       }
     }
   }
-  // HOT SPOT: prefill of Q4_K weights.
+  // HOT SPOT: prefill of Q4_K weights. Per row and super-block the exact integer sums
+  // isum (scales times sub-block dots) and summs (mins times activation sums), then the
+  // reference's f32 expression, added in super-block order: bit-identical to its GEMV.
   template <size_t TT>
   static void q4k_tile(const Q4KPanel* pw, size_t nb, size_t b0, const std::byte* x, size_t x_stride, float* y,
                        size_t y_stride, __mmask16 m, bool accumulate) {
     const block_q8_K* xs[TT];
     for (size_t t = 0; t < TT; ++t) xs[t] = reinterpret_cast<const block_q8_K*>(x + t * x_stride) + b0;
-    __m512 acc[TT];
-    for (auto& a : acc) a = _mm512_setzero_ps();
+    __m512 acc[TT];  // continues from the previous column chunk (in y)
+    for (size_t t = 0; t < TT; ++t) acc[t] = accumulate ? _mm512_maskz_loadu_ps(m, y + t * y_stride) : _mm512_setzero_ps();
     for (size_t b = 0; b < nb; ++b) {
       const Q4KPanel& p = pw[b];
-      __m512 fs[TT];  // the super-block in units of the token's scale
-      for (auto& f : fs) f = _mm512_setzero_ps();
+      __m512i isum[TT];
+      for (auto& v : isum) v = _mm512_setzero_si512();
       for (size_t j = 0; j < 8; ++j) {
         // k outside, tokens inside: TT independent accumulation chains, one weight register.
         __m512i s[TT];
@@ -297,17 +299,19 @@ struct VnniGemm {
           const __m512i w = p.w[j][k];
           for (size_t t = 0; t < TT; ++t) s[t] = _mm512_dpbusd_epi32(s[t], w, bcast32(xs[t][b].qs + 32 * j + 4 * k));
         }
-        for (size_t t = 0; t < TT; ++t) fs[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[t]), p.s[j], fs[t]);
+        for (size_t t = 0; t < TT; ++t) isum[t] = _mm512_add_epi32(isum[t], _mm512_mullo_epi32(s[t], p.sc[j]));
       }
       for (size_t t = 0; t < TT; ++t) {
         // sum_j min_j * (bsums[2j] + bsums[2j + 1]): the i16 pairs of one dword per sub-block.
         __m512i mn = _mm512_setzero_si512();
         for (size_t j = 0; j < 8; ++j) mn = _mm512_dpwssd_epi32(mn, p.mins[j], bcast32(xs[t][b].bsums + 2 * j));
-        fs[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(mn), p.dmin, fs[t]);
-        acc[t] = _mm512_fmadd_ps(fs[t], _mm512_set1_ps(xs[t][b].d), acc[t]);
+        const __m512 xd = _mm512_set1_ps(xs[t][b].d);
+        const __m512 td = _mm512_mul_ps(_mm512_mul_ps(p.d, xd), _mm512_cvtepi32_ps(isum[t]));
+        const __m512 tm = _mm512_mul_ps(_mm512_mul_ps(p.dmin, xd), _mm512_cvtepi32_ps(mn));
+        acc[t] = _mm512_add_ps(acc[t], _mm512_sub_ps(td, tm));
       }
     }
-    for (size_t t = 0; t < TT; ++t) store_rows(y + t * y_stride, m, acc[t], accumulate);
+    for (size_t t = 0; t < TT; ++t) _mm512_mask_storeu_ps(y + t * y_stride, m, acc[t]);
   }
   static void q4k_gemm(const GemmArgs& g, size_t r0, size_t r1) {
     constexpr size_t kBlocks = kChunkCols / QK_K;
@@ -340,9 +344,9 @@ struct VnniGemm {
   // ---- Q6_K -----------------------------------------------------------------------------
   struct Q6KPanel {    // one 256-value super-block of 16 rows
     __m512i w[16][4];  // sub-block s (16 values), bytes 4k..4k+3: quants + 32 (0..63)
-    __m512 s[16];      // d * scale_s per row
+    __m512i sc[16];    // scale_s per row (signed)
     __m512i pairs[8];  // scales 2i, 2i + 1 per row as the two i16 halves of the lane
-    __m512 d32;        // -32 * d per row
+    __m512 d;          // per row
   };
   static void q6k_pack(const std::byte* w0, size_t row_bytes, size_t n_rows, size_t b0, size_t nb, Q6KPanel* out) {
     const std::byte* row[kLanes];
@@ -368,8 +372,7 @@ struct VnniGemm {
       }
       alignas(32) uint16_t dh[kLanes];
       for (size_t r = 0; r < kLanes; ++r) std::memcpy(&dh[r], row[r] + at + offsetof(block_q6_K, d), 2);
-      const __m512 d = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(dh)));
-      o.d32 = _mm512_mul_ps(d, _mm512_set1_ps(-32.0f));  // exact: a power of two
+      o.d = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(dh)));
       __m512i sc[4];  // signed scale bytes 4i .. 4i + 3 per lane
       transpose16x4(row, at + offsetof(block_q6_K, scales), sc);
       for (size_t i = 0; i < 4; ++i) {
@@ -377,27 +380,28 @@ struct VnniGemm {
         const __m512i b1v = _mm512_srai_epi32(_mm512_slli_epi32(sc[i], 16), 24);
         const __m512i b2v = _mm512_srai_epi32(_mm512_slli_epi32(sc[i], 8), 24);
         const __m512i b3v = _mm512_srai_epi32(sc[i], 24);
-        o.s[4 * i] = _mm512_mul_ps(d, _mm512_cvtepi32_ps(b0v));  // exact: 11 x 8 bits
-        o.s[4 * i + 1] = _mm512_mul_ps(d, _mm512_cvtepi32_ps(b1v));
-        o.s[4 * i + 2] = _mm512_mul_ps(d, _mm512_cvtepi32_ps(b2v));
-        o.s[4 * i + 3] = _mm512_mul_ps(d, _mm512_cvtepi32_ps(b3v));
+        o.sc[4 * i] = b0v;
+        o.sc[4 * i + 1] = b1v;
+        o.sc[4 * i + 2] = b2v;
+        o.sc[4 * i + 3] = b3v;
         o.pairs[2 * i] = _mm512_or_si512(_mm512_and_si512(b0v, lo16), _mm512_slli_epi32(b1v, 16));
         o.pairs[2 * i + 1] = _mm512_or_si512(_mm512_and_si512(b2v, lo16), _mm512_slli_epi32(b3v, 16));
       }
     }
   }
-  // HOT SPOT: prefill of Q6_K weights.
+  // HOT SPOT: prefill of Q6_K weights. Exact integer isum per row and super-block, then the
+  // reference's f32 steps in its order: bit-identical to its GEMV.
   template <size_t TT>
   static void q6k_tile(const Q6KPanel* pw, size_t nb, size_t b0, const std::byte* x, size_t x_stride, float* y,
                        size_t y_stride, __mmask16 m, bool accumulate) {
     const block_q8_K* xs[TT];
     for (size_t t = 0; t < TT; ++t) xs[t] = reinterpret_cast<const block_q8_K*>(x + t * x_stride) + b0;
-    __m512 acc[TT];
-    for (auto& a : acc) a = _mm512_setzero_ps();
+    __m512 acc[TT];  // continues from the previous column chunk (in y)
+    for (size_t t = 0; t < TT; ++t) acc[t] = accumulate ? _mm512_maskz_loadu_ps(m, y + t * y_stride) : _mm512_setzero_ps();
     for (size_t b = 0; b < nb; ++b) {
       const Q6KPanel& p = pw[b];
-      __m512 fs[TT];  // the super-block in units of the token's scale
-      for (auto& f : fs) f = _mm512_setzero_ps();
+      __m512i isum[TT];
+      for (auto& v : isum) v = _mm512_setzero_si512();
       for (size_t sb = 0; sb < 16; ++sb) {
         __m512i s[TT];
         for (auto& v : s) v = _mm512_setzero_si512();
@@ -406,17 +410,19 @@ struct VnniGemm {
           const __m512i w = p.w[sb][k];
           for (size_t t = 0; t < TT; ++t) s[t] = _mm512_dpbusd_epi32(s[t], w, bcast32(xs[t][b].qs + 16 * sb + 4 * k));
         }
-        for (size_t t = 0; t < TT; ++t) fs[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[t]), p.s[sb], fs[t]);
+        for (size_t t = 0; t < TT; ++t) isum[t] = _mm512_add_epi32(isum[t], _mm512_mullo_epi32(s[t], p.sc[sb]));
       }
       for (size_t t = 0; t < TT; ++t) {
-        // The stored quants are q + 32: -32 * sum_s scale_s * bsums[s], two sub-blocks per VPDPWSSD.
+        // The stored quants are q + 32: take 32 * sum_s scale_s * bsums[s] back out (two
+        // sub-blocks per VPDPWSSD).
         __m512i off = _mm512_setzero_si512();
         for (size_t i = 0; i < 8; ++i) off = _mm512_dpwssd_epi32(off, p.pairs[i], bcast32(xs[t][b].bsums + 2 * i));
-        fs[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(off), p.d32, fs[t]);
-        acc[t] = _mm512_fmadd_ps(fs[t], _mm512_set1_ps(xs[t][b].d), acc[t]);
+        const __m512i is = _mm512_sub_epi32(isum[t], _mm512_slli_epi32(off, 5));
+        const __m512 xd = _mm512_set1_ps(xs[t][b].d);
+        acc[t] = _mm512_add_ps(acc[t], _mm512_mul_ps(_mm512_mul_ps(p.d, xd), _mm512_cvtepi32_ps(is)));
       }
     }
-    for (size_t t = 0; t < TT; ++t) store_rows(y + t * y_stride, m, acc[t], accumulate);
+    for (size_t t = 0; t < TT; ++t) _mm512_mask_storeu_ps(y + t * y_stride, m, acc[t]);
   }
   static void q6k_gemm(const GemmArgs& g, size_t r0, size_t r1) {
     constexpr size_t kBlocks = kChunkCols / QK_K;
