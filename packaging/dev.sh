@@ -2,7 +2,10 @@
 # MoEScope developer entry point: installs what is missing, builds, and runs.
 #   packaging/dev.sh run [MODEL.gguf] [app args]   build (release) and start the GUI
 #   packaging/dev.sh test                          build (ci preset) and run every CTest test, then
-#                                                  the unit/conformance tests under ASan+UBSan
+#                                                  the unit/conformance tests under ASan+UBSan and
+#                                                  the arm64 kernel tests (MOESCOPE_CROSS_TEST=0 skips)
+#   packaging/dev.sh cross [ctest args]            build the kernels for arm64 (NEON) and run their
+#                                                  tests under qemu (packaging/cross-test-aarch64.sh)
 #   packaging/dev.sh package                       build (release) and make the .deb / .tar.gz
 #   packaging/dev.sh deps                          only install the Debian packages
 # Idempotent and quiet when everything is already installed.
@@ -58,6 +61,12 @@ case "$cmd" in
     # The unit and conformance suites again under AddressSanitizer + UBSan (any report fails).
     build asan
     ctest --preset asan -L "unit|conformance" -j "$(jobs)"
+    # The NEON kernels, cross-built for arm64 and run under qemu (kernels only, a few minutes).
+    if [ "${MOESCOPE_CROSS_TEST:-1}" != 0 ]; then
+      packaging/cross-test-aarch64.sh
+    else
+      echo "dev.sh: skipping the arm64 kernel tests (MOESCOPE_CROSS_TEST=0)"
+    fi
     # The installer test needs root (apt install/purge); CI runs as root.
     if [ "$(id -u)" -eq 0 ] && [ "${MOESCOPE_PACKAGE_TEST:-1}" != 0 ]; then
       packaging/test-package.sh ci
@@ -65,13 +74,14 @@ case "$cmd" in
       echo "dev.sh: skipping the package install test (needs root; MOESCOPE_PACKAGE_TEST=0 skips it)"
     fi
     ;;
+  cross) exec packaging/cross-test-aarch64.sh "$@" ;;
   package)
     deps
     build release
     (cd build/release && cpack -G "DEB;TGZ")
     ;;
   *)
-    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

@@ -4,6 +4,8 @@
 #include "moe/kernels/dispatch.hpp"
 #include "moe/kernels/reference.hpp"
 
+#include <cstdlib>
+
 #include <QtTest>
 
 using namespace moe::kern;
@@ -17,6 +19,18 @@ class TestBasicOps : public QObject {
     QCOMPARE(isas.front(), Isa::scalar);
     QCOMPARE(best_isa(), isas.back());
     for (Isa isa : isas) QCOMPARE(std::string(kernels_for(isa).isa_name), std::string(isa_name(isa)));
+  }
+
+  // NEON is part of the arm64 baseline: an arm64 build without it would compare only the
+  // scalar reference with itself (packaging/cross-test-aarch64.sh runs this under qemu).
+  void neonExactlyOnArm64() {
+#if defined(__aarch64__)
+    QVERIFY(isa_runnable(Isa::neon));
+    QCOMPARE(runnable_isas().back(), Isa::neon);
+    if (!std::getenv("MOESCOPE_ISA")) QCOMPARE(std::string(kernels().isa_name), std::string("neon"));
+#else
+    QVERIFY(!isa_runnable(Isa::neon));
+#endif
   }
 
   void dotMatchesReference_data() {

@@ -173,6 +173,21 @@ class TestVectorOps : public QObject {
     }
   }
 
+  // Quiet and signalling NaNs of both signs with payloads: every variant's f16 rounding
+  // (F16C, NEON FCVTN, portable) gives the reference's quiet NaN, top payload bits kept.
+  void f16NaNsMatchReference() {
+    std::vector<float> x;
+    for (uint32_t bits : {0x7FC00000u, 0x7FA00000u, 0x7F802000u, 0x7FFFE000u, 0x7F800001u})
+      for (uint32_t sign : {0u, 0x80000000u})
+        for (int i = 0; i < 4; ++i) x.push_back(__builtin_bit_cast(float, sign | bits));
+    std::vector<uint16_t> want(x.size()), got(x.size());
+    ref::f32_to_f16(x.data(), want.data(), x.size());
+    for (Isa isa : runnable_isas()) {
+      kernels_for(isa).f32_to_f16(x.data(), got.data(), x.size());
+      QVERIFY2(got == want, isa_name(isa).data());
+    }
+  }
+
   void bf16KeepsNaN() {
     std::vector<float> x(37, std::numeric_limits<float>::quiet_NaN());
     std::vector<uint16_t> y(x.size());

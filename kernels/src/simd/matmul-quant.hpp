@@ -1,15 +1,17 @@
 #pragma once
 // GEMV / GEMM for the quantized weight types with a fast path (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1,
-// IQ4_NL against q8_0 activations; Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_XS against q8_K), written once
-// against QuantOps<Arch>, the
-// per-ISA integer vocabulary (qops-x86.hpp). A register tile covers RT weight rows x TT
-// tokens: each unpacked weight unit serves TT tokens, each activation unit RT rows.
+// IQ4_NL against q8_0 activations; Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_XS against q8_K), written
+// once against QuantOps<Arch>, the per-ISA integer vocabulary (qops-x86.hpp, qops-neon.hpp;
+// parts an ISA lacks are detected below and leave those types to the reference). A register
+// tile covers RT weight rows x TT tokens: each unpacked weight unit serves TT tokens, each
+// activation unit RT rows.
 //
 // Exactness: block integer sums are exact. In GEMV (one token) the K-quants then apply the
 // reference's float expression per super-block in the same order, so a row's result is
 // bit-identical to vec_dot_ref; GEMM tiles fold each super-block into float lanes instead
-// (no horizontal sum per super-block and pair), and Q8_0 / Q4_0 accumulate per-block float
-// lanes: those are one rounding order away from the reference.
+// (no horizontal sum per super-block and pair), and the legacy types accumulate per-block
+// float lanes: those are one rounding order away from the reference. Where the four-row
+// horizontal sums exist (x86), Q8_0 and IQ4_XS repeat the reference exactly in every tile.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
