@@ -60,6 +60,19 @@ struct VnniGemm {
     for (size_t r = 0; r < n_rows; ++r)
       for (size_t off = begin; off < end; off += 64) __builtin_prefetch(w0 + r * row_bytes + off, 0, 2);
   }
+  // While chunk c0 of rows [s0, s1) computes: the rows' next chunk, or after the last chunk
+  // the first chunk of the next `group` rows (up to r1), towards L2.
+  static void prefetch_next(const GemmArgs& g, size_t r1, size_t s0, size_t s1, size_t group, size_t c0,
+                            size_t chunk_blocks, size_t nb_row, size_t block_bytes) {
+    const auto* w = static_cast<const std::byte*>(g.w);
+    size_t first = s0, n = s1 - s0, next = c0 + chunk_blocks;
+    if (next >= nb_row) {
+      if (s1 >= r1) return;
+      first = s1, n = r1 - s1 < group ? r1 - s1 : group, next = 0;
+    }
+    const size_t end = next + chunk_blocks < nb_row ? next + chunk_blocks : nb_row;
+    prefetch_rows(w + first * g.row_bytes, g.row_bytes, n, next * block_bytes, end * block_bytes);
+  }
   static __m256i load256(const std::byte* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
   static __m128i load128(const std::byte* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
   // out[k] lane r = dword k of the 32 bytes at row[r] + off (16 rows x 8 dwords): rows r and
@@ -208,10 +221,7 @@ struct VnniGemm {
         const size_t nb = nb_row - c0 > kBlocks ? kBlocks : nb_row - c0;
         for (size_t p = 0; p < n_panels; ++p)
           q8_pack(w + (s0 + p * kLanes) * g.row_bytes, g.row_bytes, s1 - s0 - p * kLanes, c0, nb, panel[p]);
-        const size_t next = c0 + kBlocks < nb_row ? c0 + kBlocks : 0;  // else the next super-panel's first chunk
-        if (next || s1 < r1)
-          prefetch_rows(w + (next ? s0 : s1) * g.row_bytes, g.row_bytes, next ? s1 - s0 : (r1 - s1 < kQ8Panels * kLanes ? r1 - s1 : kQ8Panels * kLanes),
-                        next * sizeof(block_q8_0), (next + kBlocks < nb_row ? next + kBlocks : nb_row) * sizeof(block_q8_0));
+        prefetch_next(g, r1, s0, s1, kQ8Panels * kLanes, c0, kBlocks, nb_row, sizeof(block_q8_0));
         for (size_t t0 = 0; t0 < g.n_tokens; t0 += kTokens) {
           const size_t nt = g.n_tokens - t0 > kTokens ? kTokens : g.n_tokens - t0;
           q8_act(x + t0 * g.x_stride, g.x_stride, nt, c0, nb, xu, xd);
@@ -325,11 +335,7 @@ struct VnniGemm {
       for (size_t c0 = 0; c0 < nb_row; c0 += kBlocks) {
         const size_t nb = nb_row - c0 > kBlocks ? kBlocks : nb_row - c0;
         q4k_pack(w + s0 * g.row_bytes, g.row_bytes, n_rows, c0, nb, panel);
-        const size_t next = c0 + kBlocks < nb_row ? c0 + kBlocks : 0;  // else the next panel's first chunk
-        if (next || s0 + kLanes < r1)
-          prefetch_rows(w + (next ? s0 : s0 + kLanes) * g.row_bytes, g.row_bytes,
-                        next ? n_rows : (r1 - s0 - kLanes < kLanes ? r1 - s0 - kLanes : kLanes), next * sizeof(block_q4_K),
-                        (next + kBlocks < nb_row ? next + kBlocks : nb_row) * sizeof(block_q4_K));
+        prefetch_next(g, r1, s0, s0 + n_rows, kLanes, c0, kBlocks, nb_row, sizeof(block_q4_K));
         for (size_t t0 = 0; t0 < g.n_tokens; t0 += kTokens) {
           const size_t nt = g.n_tokens - t0 > kTokens ? kTokens : g.n_tokens - t0;
           float* y = g.y + t0 * g.y_stride + s0;
@@ -353,7 +359,9 @@ struct VnniGemm {
     for (size_t r = 0; r < kLanes; ++r) row[r] = panel_row(w0, row_bytes, n_rows, r);
     const __m512i lo4 = _mm512_set1_epi8(0x0F), lo2 = _mm512_set1_epi8(0x03), lo16 = _mm512_set1_epi32(0xFFFF);
     // (qh >> shift) & 3, moved to bits 4-5 of each byte.
-    auto high = [&](__m512i qh, unsigned shift) { return _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(qh, shift), lo2), 4); };
+    auto high = [&](__m512i qh, unsigned shift) {
+      return _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(qh, shift), lo2), 4);
+    };
     for (size_t b = 0; b < nb; ++b) {
       const size_t at = (b0 + b) * sizeof(block_q6_K);
       Q6KPanel& o = out[b];
@@ -436,11 +444,7 @@ struct VnniGemm {
       for (size_t c0 = 0; c0 < nb_row; c0 += kBlocks) {
         const size_t nb = nb_row - c0 > kBlocks ? kBlocks : nb_row - c0;
         q6k_pack(w + s0 * g.row_bytes, g.row_bytes, n_rows, c0, nb, panel);
-        const size_t next = c0 + kBlocks < nb_row ? c0 + kBlocks : 0;  // else the next panel's first chunk
-        if (next || s0 + kLanes < r1)
-          prefetch_rows(w + (next ? s0 : s0 + kLanes) * g.row_bytes, g.row_bytes,
-                        next ? n_rows : (r1 - s0 - kLanes < kLanes ? r1 - s0 - kLanes : kLanes), next * sizeof(block_q6_K),
-                        (next + kBlocks < nb_row ? next + kBlocks : nb_row) * sizeof(block_q6_K));
+        prefetch_next(g, r1, s0, s0 + n_rows, kLanes, c0, kBlocks, nb_row, sizeof(block_q6_K));
         for (size_t t0 = 0; t0 < g.n_tokens; t0 += kTokens) {
           const size_t nt = g.n_tokens - t0 > kTokens ? kTokens : g.n_tokens - t0;
           float* y = g.y + t0 * g.y_stride + s0;

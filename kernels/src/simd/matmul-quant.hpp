@@ -387,7 +387,8 @@ struct IQ4_XSKernel {
     for (size_t b = 0; b < a.n / QK_K; ++b) {
       float d4d8[RT][TT];
       for (size_t r = 0; r < RT; ++r) {
-        for (size_t off = 0; off < sizeof(block_iq4_xs); off += 64) prefetch_block<Arch>(reinterpret_cast<const char*>(w[r] + b) + off);
+        for (size_t off = 0; off < sizeof(block_iq4_xs); off += 64)
+          prefetch_block<Arch>(reinterpret_cast<const char*>(w[r] + b) + off);
         const float d = Q::f16(w[r][b].d);
         for (size_t t = 0; t < TT; ++t) d4d8[r][t] = d * x[t][b].d;
       }

@@ -190,7 +190,9 @@ struct X86QuantOps {
   }
   // q2_K / q3_K: 32 bytes of 2-bit quants hold 128 values, four shifts of 32; `half` picks
   // shifts 2 half and 2 half + 1 (values 64 half .. 64 half + 63 of the 128).
-  static vi bits2(vi x, int shift) { return _mm256_and_si256(_mm256_srl_epi16(x, _mm_cvtsi32_si128(shift)), _mm256_set1_epi8(3)); }
+  static vi bits2(vi x, int shift) {
+    return _mm256_and_si256(_mm256_srl_epi16(x, _mm_cvtsi32_si128(shift)), _mm256_set1_epi8(3));
+  }
   static G q2k_unpack(const uint8_t* qs32, int half) {
     const vi raw = load(qs32);
     return {bits2(raw, 4 * half), bits2(raw, 4 * half + 2)};
@@ -203,7 +205,8 @@ struct X86QuantOps {
   }
   static G q3k_unpack(const uint8_t* qs32, const uint8_t* hm32, int n, int half) {
     const vi raw = load(qs32), hm = load(hm32);
-    return {or_(bits2(raw, 4 * half), hbit4(hm, 4 * n + 2 * half)), or_(bits2(raw, 4 * half + 2), hbit4(hm, 4 * n + 2 * half + 1))};
+    return {or_(bits2(raw, 4 * half), hbit4(hm, 4 * n + 2 * half)),
+            or_(bits2(raw, 4 * half + 2), hbit4(hm, 4 * n + 2 * half + 1))};
   }
   // q3_K: the 16 signed 6-bit scales (ggml's word operations: low nibbles from bytes 0-7, top
   // 2 bits four per byte in 8-11), stored with one 16-byte store so that the narrower loads
