@@ -40,15 +40,8 @@ struct VnniGemm {
 
   // ---- helpers --------------------------------------------------------------------------
   static __mmask16 row_mask(size_t n) { return n >= kLanes ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1u); }
-  static __m512i row_offsets(size_t row_bytes) {
-    return _mm512_mullo_epi32(_mm512_set1_epi32(static_cast<int>(row_bytes)),
-                              _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
-  }
-  // The 4 bytes at `off` of each panel row (masked-off rows read nothing and give 0).
-  // Invariant: off + 4 <= row_bytes and 16 * row_bytes < 2^31 (checked by usable()).
-  static __m512i gather(const std::byte* base, __m512i offs, __mmask16 m, size_t off) {
-    return _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, offs, base + off, 1);
-  }
+
+
   // Row r of a panel, clamped to the last real row: lanes past n_rows compute a copy of it
   // and are never stored.
   static const std::byte* panel_row(const std::byte* w0, size_t row_bytes, size_t n_rows, size_t r) {
@@ -122,10 +115,7 @@ struct VnniGemm {
   }
   // Low 16 bits of each lane as f16 -> f32.
   static __m512 f16_lanes(__m512i v) { return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(v)); }
-  static void store_rows(float* y, __mmask16 m, __m512 v, bool accumulate) {
-    if (accumulate) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, y));
-    _mm512_mask_storeu_ps(y, m, v);
-  }
+
   // Calls f(std::integral_constant<size_t, n>) for a runtime n in 1..kTokens.
   template <class F>
   static void with_tokens(size_t n, F&& f) {
@@ -457,10 +447,7 @@ struct VnniGemm {
   }
 
   // ---- entry ----------------------------------------------------------------------------
-  static bool usable(const GemmArgs& g) {
-    // Gather offsets are i32: all 16 rows of a panel within 2 GiB.
-    return g.n_tokens >= kMinTokens && g.row_bytes < (size_t(1) << 26);
-  }
+  static bool usable(const GemmArgs& g) { return g.n_tokens >= kMinTokens; }
   // False when this path does not cover the call (other types, few tokens).
   static bool run(const GemmArgs& g, size_t r0, size_t r1) {
     if (!usable(g)) return false;
