@@ -7,7 +7,8 @@
 // the fairer figure when other processes share the cores. GEMM reports
 // GOP/s (2 ops per multiply-add) and the fraction of the core's peak, from the clock measured
 // here: peak_f32 = 64 flop/cycle (2 x 512-bit FMA), peak_int8 = 256 op/cycle (2 x 512-bit
-// VPDPBUSD; the kernels use 256-bit VNNI, whose own ceiling is half that).
+// VPDPBUSD, which the AVX-512 panel GEMM of Q8_0 / Q4_K / Q6_K uses; the other quantized
+// types run 256-bit units, whose own ceiling is half that).
 //
 // Threads are std::thread splitting rows, here only: the engine parallelises with oneTBB.
 #include <benchmark/benchmark.h>
