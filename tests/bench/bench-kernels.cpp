@@ -7,7 +7,8 @@
 // the fairer figure when other processes share the cores. GEMM reports
 // GOP/s (2 ops per multiply-add) and the fraction of the core's peak, from the clock measured
 // here: peak_f32 = 64 flop/cycle (2 x 512-bit FMA), peak_int8 = 256 op/cycle (2 x 512-bit
-// VPDPBUSD; the kernels use 256-bit VNNI, whose own ceiling is half that).
+// VPDPBUSD, which the AVX-512 panel GEMM of Q8_0 / Q4_K / Q6_K uses; the other quantized
+// types run 256-bit units, whose own ceiling is half that).
 //
 // Threads are std::thread splitting rows, here only: the engine parallelises with oneTBB.
 #include <benchmark/benchmark.h>
@@ -300,15 +301,23 @@ BENCHMARK_CAPTURE(BM_Gemv, q8_0, GgmlType::Q8_0)->Arg(1)->Arg(2)->UseRealTime()-
 BENCHMARK_CAPTURE(BM_Gemv, q5_K, GgmlType::Q5_K)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Gemv, q4_0, GgmlType::Q4_0)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Gemv, f16, GgmlType::F16)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Gemv, q3_K, GgmlType::Q3_K)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Gemv, q2_K, GgmlType::Q2_K)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Gemv, iq4_xs, GgmlType::IQ4_XS)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_GemvInCache, q4_K, GgmlType::Q4_K);
 BENCHMARK_CAPTURE(BM_GemvInCache, q6_K, GgmlType::Q6_K);
 BENCHMARK_CAPTURE(BM_GemvInCache, q5_K, GgmlType::Q5_K);
 BENCHMARK_CAPTURE(BM_GemvInCache, q8_0, GgmlType::Q8_0);
 BENCHMARK_CAPTURE(BM_GemvInCache, q4_0, GgmlType::Q4_0);
 BENCHMARK_CAPTURE(BM_GemvInCache, f16, GgmlType::F16);
+BENCHMARK_CAPTURE(BM_GemvInCache, q3_K, GgmlType::Q3_K);
+BENCHMARK_CAPTURE(BM_GemvInCache, q2_K, GgmlType::Q2_K);
+BENCHMARK_CAPTURE(BM_GemvInCache, iq4_xs, GgmlType::IQ4_XS);
 BENCHMARK_CAPTURE(BM_Gemm, q8_0, GgmlType::Q8_0)->Arg(64)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Gemm, q4_K, GgmlType::Q4_K)->Arg(64)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Gemm, q6_K, GgmlType::Q6_K)->Arg(64)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Gemm, q3_K, GgmlType::Q3_K)->Arg(64)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Gemm, q2_K, GgmlType::Q2_K)->Arg(64)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Gemm, f32, GgmlType::F32)->Arg(64)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Gemm, f16, GgmlType::F16)->Arg(64)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_RmsNorm)->Arg(4096);

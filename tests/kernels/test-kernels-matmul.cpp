@@ -66,6 +66,11 @@ bool is_k_quant(GgmlType t) {
          t == GgmlType::Q6_K;
 }
 
+// Types whose x86 GEMV and GEMM repeat the reference's arithmetic exactly (all tile shapes).
+bool exact_on_x86(GgmlType t) { return t == GgmlType::Q8_0 || t == GgmlType::IQ4_XS; }
+// Types whose AVX-512 panel GEMM (4 tokens or more) is also bit-identical to the reference.
+bool exact_panel(GgmlType t) { return exact_on_x86(t) || t == GgmlType::Q4_K || t == GgmlType::Q6_K; }
+
 // The error of activation quantization (q8) alone; low-bit K-quants' references are no looser.
 double exact_bound(GgmlType t) {
   return t == GgmlType::F32 || t == GgmlType::F16 || t == GgmlType::BF16 ? 1e-5 : 5e-4;
@@ -76,7 +81,7 @@ void types_data() {
   QTest::addColumn<int>("cols");
   const GgmlType all[] = {GgmlType::F32,  GgmlType::F16,  GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0,
                           GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::Q4_K, GgmlType::Q5_K,
-                          GgmlType::Q6_K, GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::IQ4_NL};
+                          GgmlType::Q6_K, GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::IQ4_NL, GgmlType::IQ4_XS};
   for (GgmlType t : all)
     for (int cols : {256, 768, 4352}) QTest::addRow("%s n=%d", type_name(t).data(), cols) << int(t) << cols;
   for (GgmlType t : {GgmlType::F32, GgmlType::F16, GgmlType::BF16})  // no block constraint
@@ -94,7 +99,12 @@ class TestMatmul : public QObject {
       QCOMPARE(k.has_fast_path(GgmlType::Q4_K), isa != Isa::scalar && isa != Isa::sse42);
       QCOMPARE(k.has_fast_path(GgmlType::F16), isa != Isa::scalar);
       QCOMPARE(k.has_fast_path(GgmlType::IQ4_NL), isa != Isa::scalar && isa != Isa::sse42);
-      QVERIFY(!k.has_fast_path(GgmlType::Q2_K));
+      // Q2_K / Q3_K: the x86 integer vocabulary has them; other vector ISAs may not (yet).
+      if (isa == Isa::avx2 || isa == Isa::avx512 || isa == Isa::scalar || isa == Isa::sse42) {
+        QCOMPARE(k.has_fast_path(GgmlType::Q2_K), isa == Isa::avx2 || isa == Isa::avx512);
+        QCOMPARE(k.has_fast_path(GgmlType::Q3_K), isa == Isa::avx2 || isa == Isa::avx512);
+        QCOMPARE(k.has_fast_path(GgmlType::IQ4_XS), isa == Isa::avx2 || isa == Isa::avx512);
+      }
     }
   }
 
@@ -117,7 +127,7 @@ class TestMatmul : public QObject {
       kernels_for(isa).gemv(a, 5, 6);
       kernels_for(isa).gemv(a, 6, rows);
       const QString who = QString("%1 %2").arg(isa_name(isa).data(), type_name(t).data());
-      if (is_k_quant(t))
+      if (is_k_quant(t) || (exact_on_x86(t) && (isa == Isa::avx2 || isa == Isa::avx512)))
         QVERIFY2(std::memcmp(got.data(), want.data(), rows * 4) == 0, qPrintable(who + ": not bit-identical"));
       const double err = nmse(got.data(), want.data(), rows);
       QVERIFY2(err < 1e-10, qPrintable(who + QString(": nmse vs ref %1").arg(err)));
@@ -131,7 +141,7 @@ class TestMatmul : public QObject {
     QTest::addColumn<int>("tokens");
     for (GgmlType t : {GgmlType::F32, GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0,
                        GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::IQ4_NL, GgmlType::Q4_K,
-                       GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::Q3_K})
+                       GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::Q3_K, GgmlType::Q2_K, GgmlType::IQ4_XS})
       for (int tokens : {1, 3, 4, 9}) QTest::addRow("%s t=%d", type_name(t).data(), tokens) << int(t) << tokens;
   }
   void gemm() {
@@ -151,6 +161,9 @@ class TestMatmul : public QObject {
       kernels_for(isa).gemm(a, 9, rows);
       const QString who = QString("%1 %2").arg(isa_name(isa).data(), type_name(t).data());
       // GEMM tiles fold K-quant super-blocks into float lanes: one rounding order apart.
+      // Q8_0 repeats the reference's arithmetic on x86 (batched prefill == decode).
+      if (exact_on_x86(t) && (isa == Isa::avx2 || isa == Isa::avx512))
+        QVERIFY2(std::memcmp(got.data(), want.data(), got.size() * 4) == 0, qPrintable(who + ": not bit-identical"));
       const double err = nmse(got.data(), want.data(), got.size());
       QVERIFY2(err < 1e-10, qPrintable(who + QString(": nmse vs ref %1").arg(err)));
       for (size_t tt = 0; tt < T; ++tt)
@@ -159,6 +172,48 @@ class TestMatmul : public QObject {
       QVERIFY2(err64 < exact_bound(t), qPrintable(who + QString(": nmse vs f64 %1").arg(err64)));
       // The padding columns of Y stay untouched.
       for (size_t tt = 0; tt < T; ++tt) QCOMPARE(got[tt * y_stride + rows], 0.0f);
+    }
+  }
+
+  // Shapes that reach every part of the AVX-512 panel GEMM: full and partial 16-row panels,
+  // several column chunks (512 columns each) with a ragged last one, and full and ragged
+  // 8-token tiles, split at a row inside a panel as threads would.
+  void gemmPanels_data() {
+    QTest::addColumn<int>("type");
+    QTest::addColumn<int>("rows");
+    QTest::addColumn<int>("cols");
+    QTest::addColumn<int>("tokens");
+    for (GgmlType t : {GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q6_K})
+      for (int tokens : {4, 8, 17})
+        QTest::addRow("%s r=40 c=1280 t=%d", type_name(t).data(), tokens) << int(t) << 40 << 1280 << tokens;
+    QTest::addRow("q8_0 r=70 c=2112 t=13") << int(GgmlType::Q8_0) << 70 << 2112 << 13;
+    QTest::addRow("q4_K r=33 c=2304 t=12") << int(GgmlType::Q4_K) << 33 << 2304 << 12;
+    QTest::addRow("q6_K r=35 c=1792 t=11") << int(GgmlType::Q6_K) << 35 << 1792 << 11;
+  }
+  void gemmPanels() {
+    QFETCH(int, type);
+    QFETCH(int, rows);
+    QFETCH(int, cols);
+    QFETCH(int, tokens);
+    const GgmlType t = GgmlType(type);
+    const size_t R = size_t(rows), C = size_t(cols), T = size_t(tokens), y_stride = R + 5;
+    const Problem p = make_problem(t, R, C, T);
+    std::vector<float> want(T * y_stride, 0.0f), got(T * y_stride);
+    GemmArgs a{t, p.w.data(), p.row_bytes, C, p.x.data(), p.x_stride, T, want.data(), y_stride};
+    ref::gemm(a, 0, R);
+    for (Isa isa : runnable_isas()) {
+      std::fill(got.begin(), got.end(), 0.0f);
+      a.y = got.data();
+      kernels_for(isa).gemm(a, 0, 21);
+      kernels_for(isa).gemm(a, 21, R);
+      const QString who = QString("%1 %2").arg(isa_name(isa).data(), type_name(t).data());
+      const double err = nmse(got.data(), want.data(), got.size());
+      QVERIFY2(err < 1e-10, qPrintable(who + QString(": nmse vs ref %1").arg(err)));
+      // Batched prefill == token-by-token decode for these types.
+      if ((exact_on_x86(t) && isa == Isa::avx2) || (exact_panel(t) && isa == Isa::avx512))
+        QVERIFY2(std::memcmp(got.data(), want.data(), got.size() * 4) == 0, qPrintable(who + ": not bit-identical"));
+      for (size_t tt = 0; tt < T; ++tt)
+        for (size_t r = R; r < y_stride; ++r) QCOMPARE(got[tt * y_stride + r], 0.0f);
     }
   }
 };

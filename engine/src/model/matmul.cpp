@@ -17,8 +17,11 @@ size_t matmul_scratch_bytes(int64_t n_in, int n_tok) {
 namespace {
 
 // Fixed blocks of rows: the kernels tile rows, so block boundaries must not depend on the
-// thread count for results to be identical with 1 or N threads.
-constexpr int64_t kRowsPerBlock = 16;
+// thread count for results to be identical with 1 or N threads. Decode (GEMV) splits finely
+// to balance the memory streams; a prefill GEMM takes 64 rows per call, so the AVX-512 panel
+// GEMM prepares each activation chunk once for four 16-row panels (measured: pp512 of the
+// bench model, see the kernels notes).
+int64_t rows_per_block(const MatmulArgs& a) { return a.n_tok > 1 ? 64 : 16; }
 
 struct Prepared {
   const void* x;   // f32 rows or prepared rows
@@ -82,7 +85,7 @@ void matmul_multi(std::span<const MatmulArgs> args) {
           args[j].w->n_in == args[i].w->n_in)
         same = &args[j];
     prep[i] = prepare(args[i], same);
-    first_block[i + 1] = first_block[i] + (args[i].w->n_out + kRowsPerBlock - 1) / kRowsPerBlock;
+    first_block[i + 1] = first_block[i] + (args[i].w->n_out + rows_per_block(args[i]) - 1) / rows_per_block(args[i]);
   }
   if (first_block[n] == 1) {
     // One block of rows (e.g. a small router): not worth a fork/join.
@@ -95,8 +98,9 @@ void matmul_multi(std::span<const MatmulArgs> args) {
         size_t i = 0;
         for (int64_t b = br.begin(); b < br.end(); ++b) {
           while (b >= first_block[i + 1]) ++i;
-          const auto r0 = static_cast<size_t>((b - first_block[i]) * kRowsPerBlock);
-          const auto r1 = std::min(r0 + kRowsPerBlock, static_cast<size_t>(args[i].w->n_out));
+          const auto rows = static_cast<size_t>(rows_per_block(args[i]));
+          const auto r0 = static_cast<size_t>(b - first_block[i]) * rows;
+          const auto r1 = std::min(r0 + rows, static_cast<size_t>(args[i].w->n_out));
           run_rows(args[i], prep[i], r0, r1);
         }
       },

@@ -42,6 +42,9 @@ struct QuantOps<Avx2> : X86QuantOps<Avx2, false> {
   static constexpr size_t gemm_rows = 2;
 };
 
+// The optional integer parts the x86 vocabulary provides (matmul-quant.hpp).
+static_assert(kHasQ2Q3<QuantOps<Avx2>> && kHasHsum4<QuantOps<Avx2>>);
+
 }  // namespace simd
 
 const KernelTable& table_avx2() {

@@ -7,6 +7,7 @@
 
 #include <immintrin.h>
 
+#include "simd/gemm-vnni512.hpp"
 #include "simd/make-table.hpp"
 #include "simd/qops-x86.hpp"
 
@@ -39,11 +40,17 @@ struct Conv<Avx512> {
 };
 
 // Integer dot products for the quantized types (VNNI on 256-bit units, 512-bit K-quant
-// groups); the GEMM tile is 4 rows x 4 tokens (32 vector registers).
+// groups); the GEMM tile is 4 rows x 4 tokens (32 vector registers), except for the types
+// the panel GEMM covers.
 template <>
 struct QuantOps<Avx512> : Avx512QuantOps<Avx512> {
   static constexpr size_t gemm_rows = 4;
+  // Q8_0 / Q4_K prefill: 16-row panels, one row per VNNI lane (gemm-vnni512.hpp).
+  static bool panel_gemm(const GemmArgs& g, size_t r0, size_t r1) { return VnniGemm<Avx512>::run(g, r0, r1); }
 };
+
+// The optional integer parts the x86 vocabulary provides (matmul-quant.hpp).
+static_assert(kHasQ2Q3<QuantOps<Avx512>> && kHasHsum4<QuantOps<Avx512>>);
 
 }  // namespace simd
 

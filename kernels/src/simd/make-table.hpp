@@ -35,6 +35,9 @@ void gemm(const GemmArgs& a, size_t r0, size_t r1) {
     case GgmlType::BF16: return float_gemm<Arch, GgmlType::BF16>(a, r0, r1);
     default:
       if constexpr (QuantOps<Arch>::available) {
+        // ISAs with a row-panel GEMM (AVX-512 VNNI) try it first; it declines calls it does not cover.
+        if constexpr (requires(const GemmArgs& g) { QuantOps<Arch>::panel_gemm(g, r0, r1); })
+          if (QuantOps<Arch>::panel_gemm(a, r0, r1)) return;
         if (quant_matmul_dispatch<Arch, QuantOps<Arch>::gemm_rows, 4>(a, r0, r1)) return;
       }
       ref::gemm(a, r0, r1);

@@ -188,6 +188,46 @@ struct X86QuantOps {
     if (half == 0) return {or_(nib_lo(ql0), bits2_shl4(qh, 0)), or_(nib_lo(ql1), bits2_shl4(qh, 2))};
     return {or_(nib_hi(ql0), bits2_shl4(qh, 4)), or_(nib_hi(ql1), bits2_shl4(qh, 6))};
   }
+  // q2_K / q3_K: 32 bytes of 2-bit quants hold 128 values, four shifts of 32; `half` picks
+  // shifts 2 half and 2 half + 1 (values 64 half .. 64 half + 63 of the 128).
+  static vi bits2(vi x, int shift) {
+    return _mm256_and_si256(_mm256_srl_epi16(x, _mm_cvtsi32_si128(shift)), _mm256_set1_epi8(3));
+  }
+  static G q2k_unpack(const uint8_t* qs32, int half) {
+    const vi raw = load(qs32);
+    return {bits2(raw, 4 * half), bits2(raw, 4 * half + 2)};
+  }
+  // q3_K: the same plus the high bit from hmask (bit 4n + shift / 2 for 128-value chunk n), as
+  // an unsigned 0..7 quant: the reference's (q & 3) - (high ? 0 : 4) is this minus 4.
+  static vi hbit4(vi hm, int bit) {
+    const vi v = _mm256_and_si256(_mm256_srl_epi16(hm, _mm_cvtsi32_si128(bit)), _mm256_set1_epi8(1));
+    return _mm256_slli_epi16(v, 2);
+  }
+  static G q3k_unpack(const uint8_t* qs32, const uint8_t* hm32, int n, int half) {
+    const vi raw = load(qs32), hm = load(hm32);
+    return {or_(bits2(raw, 4 * half), hbit4(hm, 4 * n + 2 * half)),
+            or_(bits2(raw, 4 * half + 2), hbit4(hm, 4 * n + 2 * half + 1))};
+  }
+  // q3_K: the 16 signed 6-bit scales (ggml's word operations: low nibbles from bytes 0-7, top
+  // 2 bits four per byte in 8-11), stored with one 16-byte store so that the narrower loads
+  // of q6_table / q6_offset that follow are forwarded from it.
+  static void q3k_scales(const uint8_t* packed, int8_t* out16) {
+    uint32_t a[3];
+    std::memcpy(a, packed, 12);
+    constexpr uint32_t m1 = 0x03030303, m2 = 0x0f0f0f0f;
+    const __m128i v = _mm_setr_epi32(static_cast<int>((a[0] & m2) | (((a[2] >> 0) & m1) << 4)),
+                                     static_cast<int>((a[1] & m2) | (((a[2] >> 2) & m1) << 4)),
+                                     static_cast<int>(((a[0] >> 4) & m2) | (((a[2] >> 4) & m1) << 4)),
+                                     static_cast<int>(((a[1] >> 4) & m2) | (((a[2] >> 6) & m1) << 4)));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out16), _mm_sub_epi8(v, _mm_set1_epi8(32)));
+  }
+  // q2_K: the 4-bit scales (low nibbles) and mins (high nibbles) of the 16 sub-blocks.
+  static void q2k_scales(const uint8_t* packed, int8_t* scales16, int8_t* mins16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(packed));
+    const __m128i lo4 = _mm_set1_epi8(0x0F);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(scales16), _mm_and_si128(v, lo4));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(mins16), _mm_and_si128(_mm_srli_epi16(v, 4), lo4));
+  }
   // Sub-blocks 4 half .. 4 half + 3 of the table's eight scales, one per 16 values.
   static GS q6_group_scales(vi table, int half) { return {q6_scale(table, 2 * half), q6_scale(table, 2 * half + 1)}; }
   static Acc dot_group(Acc acc, const G& g, const int8_t* y64, const GS& s) {
@@ -195,6 +235,30 @@ struct X86QuantOps {
     return dot_scaled(acc, g.b, load(y64 + 32), s.b);
   }
 
+  // Four horizontal sums at once (GEMV tail of a 4-row tile): out[i] = sum of the lanes of
+  // the i-th vector. Integer sums: exact in any order.
+  static __m128i hsum4_128(__m128i a, __m128i b, __m128i c, __m128i d) {
+    const __m128i t0 = _mm_add_epi32(_mm_unpacklo_epi32(a, b), _mm_unpackhi_epi32(a, b));
+    const __m128i t1 = _mm_add_epi32(_mm_unpacklo_epi32(c, d), _mm_unpackhi_epi32(c, d));
+    return _mm_add_epi32(_mm_unpacklo_epi64(t0, t1), _mm_unpackhi_epi64(t0, t1));
+  }
+  static void hsum4(__m128i a, __m128i b, __m128i c, __m128i d, int32_t* out4) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out4), hsum4_128(a, b, c, d));
+  }
+  static void hsum4(vi a, vi b, vi c, vi d, int32_t* out4) {
+    const vi t0 = _mm256_add_epi32(_mm256_unpacklo_epi32(a, b), _mm256_unpackhi_epi32(a, b));
+    const vi t1 = _mm256_add_epi32(_mm256_unpacklo_epi32(c, d), _mm256_unpackhi_epi32(c, d));
+    const vi u = _mm256_add_epi32(_mm256_unpacklo_epi64(t0, t1), _mm256_unpackhi_epi64(t0, t1));
+    const __m128i r = _mm_add_epi32(_mm256_castsi256_si128(u), _mm256_extracti128_si256(u, 1));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out4), r);
+  }
+  // Pair sums of q8_K's bsums (one per 32-value sub-block), shared by the rows of a tile.
+  static __m128i k4_ysum(const int16_t* bsums) {
+    const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bsums));
+    const __m128i hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bsums + 8));
+    return _mm_hadd_epi16(lo, hi);
+  }
+  static __m128i k4_summs_y(__m128i mins, __m128i ysum) { return _mm_madd_epi16(mins, ysum); }
   static int32_t hsum_i(vi x) { return hsum_i128(_mm_add_epi32(_mm256_castsi256_si128(x), _mm256_extracti128_si256(x, 1))); }
   static int32_t hsum_i128(__m128i s) {
     s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
@@ -222,9 +286,11 @@ struct PickMask64 {
 };
 template <class Arch>
 constexpr PickMask64<Arch> pick_mask4(int w0, int w1, int w2, int w3) {
+  // The scale goes to the low i16 of every i32 lane, the high i16 is zeroed (index 0x80): the
+  // lane is then a (scale, 0) pair for VPDPWSSD.
   PickMask64<Arch> m{};
   const int w[4] = {w0, w1, w2, w3};
-  for (int i = 0; i < 64; ++i) m.b[i] = static_cast<uint8_t>(2 * w[i / 16] + (i & 1));
+  for (int i = 0; i < 64; ++i) m.b[i] = (i & 2) ? uint8_t{0x80} : static_cast<uint8_t>(2 * w[i / 16] + (i & 1));
   return m;
 }
 template <class Arch>
@@ -271,6 +337,15 @@ struct Avx512QuantOps : X86QuantOps<Arch, true> {
   }
   static Acc acc_zero() { return _mm512_setzero_si512(); }
   static int32_t acc_hsum(Acc a) { return _mm512_reduce_add_epi32(a); }
+  using Base::hsum4;
+  static void hsum4(Acc a, Acc b, Acc c, Acc d, int32_t* out4) {
+    const Acc t0 = _mm512_add_epi32(_mm512_unpacklo_epi32(a, b), _mm512_unpackhi_epi32(a, b));
+    const Acc t1 = _mm512_add_epi32(_mm512_unpacklo_epi32(c, d), _mm512_unpackhi_epi32(c, d));
+    const Acc u = _mm512_add_epi32(_mm512_unpacklo_epi64(t0, t1), _mm512_unpackhi_epi64(t0, t1));
+    const __m256i h = _mm256_add_epi32(_mm512_castsi512_si256(u), _mm512_extracti64x4_epi64(u, 1));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out4),
+                     _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1)));
+  }
   using FAcc = __m512;
   static FAcc facc_zero() { return _mm512_setzero_ps(); }
   static FAcc facc_add(FAcc f, Acc i, float scale) {
@@ -300,11 +375,24 @@ struct Avx512QuantOps : X86QuantOps<Arch, true> {
     const __m512i h = _mm512_and_si512(_mm512_srlv_epi16(bcast256(qh32), sh), _mm512_set1_epi8(3));
     return {_mm512_or_si512(_mm512_and_si512(nib, _mm512_set1_epi8(0x0F)), _mm512_slli_epi16(h, 4))};
   }
+  static G q2k_unpack(const uint8_t* qs32, int half) {
+    const auto sh = static_cast<int16_t>(4 * half);
+    return {_mm512_and_si512(_mm512_srlv_epi16(bcast256(qs32), shifts(sh, int16_t(sh + 2))), _mm512_set1_epi8(3))};
+  }
+  static G q3k_unpack(const uint8_t* qs32, const uint8_t* hm32, int n, int half) {
+    const __m512i lo = q2k_unpack(qs32, half).v;
+    const auto bit = static_cast<int16_t>(4 * n + 2 * half);
+    const __m512i h = _mm512_and_si512(_mm512_srlv_epi16(bcast256(hm32), shifts(bit, int16_t(bit + 1))), _mm512_set1_epi8(1));
+    return {_mm512_or_si512(lo, _mm512_slli_epi16(h, 2))};
+  }
   static GS q6_group_scales(Q6Table table, int half) {
     return {_mm512_shuffle_epi8(table, load512(kPickQ6x4<Arch>[half].b))};
   }
+  // acc += scale * (g . y) per 16 values: VPDPBUSD sums four products per i32 lane, which stay
+  // inside i16 (|sum| <= 4 * 63 * 127 = 32004 for the widest, q6_K), then VPDPWSSD multiplies
+  // that low half by the lane's (scale, 0) pair.
   static Acc dot_group(Acc acc, const G& g, const int8_t* y64, const GS& s) {
-    return _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_maddubs_epi16(g.v, load512(y64)), s.v));
+    return _mm512_dpwssd_epi32(acc, _mm512_dpbusd_epi32(_mm512_setzero_si512(), g.v, load512(y64)), s.v);
   }
 };
 

@@ -41,7 +41,10 @@ struct GemvArgs {
 
 // Y[t][r] = W[r] . X[t] for tokens t in [0, n_tokens) and rows r in [r0, r1). X rows are
 // activations quantized once per token (as for GemvArgs), x_stride bytes apart; Y rows are
-// y_stride floats apart, indexed by the absolute row number.
+// y_stride floats apart, indexed by the absolute row number. The AVX-512 variant repacks
+// 16-row panels of Q8_0 / Q4_K / Q6_K weights per call into a stack buffer (at most ~46 KiB
+// of stack; no copy of the model is kept); calls of 64 rows or more amortise its Q8_0
+// activation preparation best.
 struct GemmArgs {
   GgmlType type;
   const void* w;
