@@ -228,6 +228,7 @@ int cmd_cache_sim(int argc, char** argv) {
                        {"prefetch_accuracy", t.prefetch_accuracy()},
                        {"prefetch_used", t.cache.prefetch_used},
                        {"prefetch_issued", t.cache.prefetch_issued},
+                       {"prefetch_late", t.cache.prefetch_late},
                        {"miss_wait_ms", static_cast<double>(t.cache.miss_latency_ns) / 1e6},
                        {"hidden_read_ms", static_cast<double>(t.cache.hidden_latency_ns) / 1e6},
                        {"bytes_paged_in", t.cache.bytes_paged_in},

@@ -207,8 +207,8 @@ class TestExpertCache : public QObject {
     QVERIFY_THROWS_EXCEPTION(ConfigError, c.acquire(0, b, d));
   }
 
-  // A worker that got to the guesses before the layer was acquired: they are read, and the
-  // right one is a hit whose read time was hidden.
+  // A worker that got to the guesses before the layer was acquired: the guess the router
+  // took is a hit whose read was hidden; the other is dropped and its slot given back.
   void prefetchReadBeforeUseIsAHit() {
     Fixture f;
     ExpertCacheConfig cfg;
@@ -219,9 +219,8 @@ class TestExpertCache : public QObject {
     const int32_t guess[2] = {4, 6};
     c.prefetch(2, guess);
     QCOMPARE(queue.size(), size_t{2});
-    QVERIFY(!c.resident(2, 4));  // a queued guess is not resident: aware routing must not count on it
     for (auto& t : queue) t();
-    QVERIFY(c.resident(2, 4) && c.resident(2, 6));
+    QVERIFY(!c.resident(2, 4));  // an unused guess never draws memory-aware routing
     const int32_t used[2] = {4, 5};  // one right, one wrong
     ExpertData d[2];
     c.acquire(2, used, d);
@@ -229,46 +228,103 @@ class TestExpertCache : public QObject {
     QVERIFY(f.same(d[1], 2, 5));
     c.release(2, used);
     c.quiesce();
+    QVERIFY(c.resident(2, 4) && c.resident(2, 5) && !c.resident(2, 6));
     const ExpertCacheLayerStats s = c.layer_stats(2);
     QCOMPARE(s.prefetch_issued, uint64_t{2});
     QCOMPARE(s.prefetch_used, uint64_t{1});
+    QCOMPARE(s.prefetch_wasted, uint64_t{1});
+    QCOMPARE(s.prefetch_late, uint64_t{0});
     QCOMPARE(s.hits, uint64_t{1});
     QCOMPARE(s.misses, uint64_t{1});
     QCOMPARE(s.bytes_paged_in, uint64_t{3} * 3 * kSlice);
   }
 
-  // Guesses no worker started before the layer was acquired, or that a newer guess replaced,
-  // are dropped: no read, no slot taken, nothing evicted.
-  void staleGuessesAreDropped() {
+  // The router took a guess before any worker started it: acquire() reads it (a miss, late);
+  // the tasks that come afterwards do nothing. A newer guess replaces an older one.
+  void lateAndReplacedGuesses() {
     Fixture f;
     ExpertCacheConfig cfg;
-    cfg.budget_experts_per_layer = 2;
+    cfg.budget_experts_per_layer = 4;
     cfg.prefetch = true;
     std::vector<std::function<void()>> queue;
     ExpertCache c(kLayers, kExperts, kK, f.slices, f.path, cfg, [&](std::function<void()> t) { queue.push_back(std::move(t)); });
-    const int32_t warm[2] = {0, 1};
+    const int32_t old_guess[1] = {3}, guess[2] = {4, 6};
+    c.prefetch(2, old_guess);
+    c.prefetch(2, guess);
+    const int32_t used[2] = {4, 5};
     ExpertData d[2];
-    c.acquire(1, warm, d);
-    c.release(1, warm);
-    const int32_t first[1] = {3}, second[1] = {4};
-    c.prefetch(1, warm);    // resident guesses queue nothing
-    c.prefetch(1, first);
-    c.prefetch(1, second);  // replaces the first guess
-    QCOMPARE(queue.size(), size_t{2});
+    c.acquire(2, used, d);
+    QVERIFY(f.same(d[0], 2, 4));
+    QVERIFY(f.same(d[1], 2, 5));
+    c.release(2, used);
     for (auto& t : queue) t();
-    queue.clear();
-    QVERIFY(!c.resident(1, 3));
-    QVERIFY(c.resident(1, 4));
-    c.prefetch(1, first);
-    c.acquire(1, warm, d);  // the router chose otherwise before a worker came
-    c.release(1, warm);
-    for (auto& t : queue) t();
-    QVERIFY(!c.resident(1, 3));
     c.quiesce();
-    const ExpertCacheLayerStats s = c.layer_stats(1);
-    QCOMPARE(s.prefetch_issued, uint64_t{1});
-    QCOMPARE(s.misses, uint64_t{3});  // 0 and 1 cold, then the one evicted for 4
-    QCOMPARE(s.hits, uint64_t{1});
+    QVERIFY(!c.resident(2, 3) && !c.resident(2, 6));
+    const ExpertCacheLayerStats s = c.layer_stats(2);
+    QCOMPARE(s.prefetch_issued, uint64_t{3});
+    QCOMPARE(s.prefetch_late, uint64_t{1});
+    QCOMPARE(s.prefetch_used, uint64_t{0});
+    QCOMPARE(s.prefetch_wasted, uint64_t{2});
+    QCOMPARE(s.misses, uint64_t{2});
+    QCOMPARE(s.hits, uint64_t{0});
+    QCOMPARE(s.bytes_paged_in, uint64_t{2} * 3 * kSlice);  // nothing read for 3 and 6
+  }
+
+  // What is resident (what memory-aware routing sees) depends only on the calls, never on
+  // when the workers run: reads done at once, always after the layer was acquired, always
+  // before, or on threads give the same residency after every acquire.
+  void residencyDoesNotDependOnWorkerTiming() {
+    Fixture f;
+    ExpertCacheConfig cfg;
+    cfg.budget_experts_per_layer = 3;
+    cfg.policy = CachePolicyKind::lfu;
+    cfg.prefetch = true;
+    std::vector<std::vector<std::array<int32_t, kK>>> traces;
+    for (int l = 0; l < kLayers; ++l) traces.push_back(trace(l, 150, 3));
+    auto run = [&](int mode) {
+      std::vector<std::function<void()>> queue;
+      std::vector<std::thread> threads;
+      TaskSpawner spawn;
+      if (mode == 1 || mode == 3) spawn = [&](std::function<void()> t) { queue.push_back(std::move(t)); };
+      if (mode == 2) spawn = [&](std::function<void()> t) { threads.emplace_back(std::move(t)); };
+      std::vector<uint8_t> seen;
+      {
+        ExpertCache c(kLayers, kExperts, kK, f.slices, f.path, cfg, spawn);
+        for (int t = 0; t < 150; ++t)
+          for (int l = 0; l < kLayers; ++l) {
+            ExpertData d[kK];
+            c.acquire(l, traces[static_cast<size_t>(l)][static_cast<size_t>(t)], d);
+            if (mode == 1) {  // the reads of this layer's guesses come too late
+              for (auto& task : queue) task();
+              queue.clear();
+            }
+            for (int i = 0; i < kK; ++i)
+              if (!f.same(d[i], l, traces[static_cast<size_t>(l)][static_cast<size_t>(t)][static_cast<size_t>(i)])) return std::vector<uint8_t>{};
+            // Guess the next layer (next token's choice for it, and a wrong one).
+            if (l + 1 < kLayers) {
+              const auto& next = traces[static_cast<size_t>(l + 1)][static_cast<size_t>(t)];
+              const int32_t g[2] = {next[0], static_cast<int32_t>((next[1] + 3) % kExperts)};
+              c.prefetch(l + 1, g);
+            }
+            c.release(l, traces[static_cast<size_t>(l)][static_cast<size_t>(t)]);
+            if (mode == 3) {  // the next layer's reads are done before it is acquired
+              for (auto& task : queue) task();
+              queue.clear();
+            }
+            uint8_t res[kExperts];
+            c.residency(l, res);
+            seen.insert(seen.end(), res, res + kExperts);
+          }
+        c.quiesce();
+      }
+      for (auto& th : threads) th.join();
+      return seen;
+    };
+    const std::vector<uint8_t> inline_reads = run(0);
+    QVERIFY(!inline_reads.empty());
+    QVERIFY(run(1) == inline_reads);
+    QVERIFY(run(2) == inline_reads);
+    QVERIFY(run(3) == inline_reads);
   }
 
   // Prefetch reads on real threads while acquire() runs: the bytes are right whoever reads them.

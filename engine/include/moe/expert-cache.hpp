@@ -54,7 +54,10 @@ struct ExpertData {
 
 struct ExpertCacheLayerStats {
   uint64_t hits = 0, misses = 0, evictions = 0;
-  uint64_t prefetch_issued = 0, prefetch_used = 0, prefetch_wasted = 0;  // issued: reads started
+  // issued: guesses given a slot; used: taken by the router with their read started (hits);
+  // late: taken before a worker started the read (read by acquire(), counted as misses);
+  // wasted: not taken (dropped) or evicted unused.
+  uint64_t prefetch_issued = 0, prefetch_used = 0, prefetch_late = 0, prefetch_wasted = 0;
   uint64_t bytes_paged_in = 0;
   uint64_t miss_latency_ns = 0;         // total time acquire() waited on reads
   uint64_t hidden_latency_ns = 0;       // read time of prefetches that were then used
@@ -66,6 +69,7 @@ struct ExpertCacheLayerStats {
     evictions += s.evictions;
     prefetch_issued += s.prefetch_issued;
     prefetch_used += s.prefetch_used;
+    prefetch_late += s.prefetch_late;
     prefetch_wasted += s.prefetch_wasted;
     bytes_paged_in += s.bytes_paged_in;
     miss_latency_ns += s.miss_latency_ns;
@@ -102,15 +106,19 @@ class ExpertCache {
   void acquire(int layer, std::span<const int32_t> experts, ExpertData* out);
   void release(int layer, std::span<const int32_t> experts);
 
-  // Queues reads of experts guessed for `layer` (no-op without a budget or with prefetch off).
-  // A queued guess takes a slot only when a worker starts it; guesses not started before the
-  // layer is acquired, or replaced by a newer guess for it, are dropped.
+  // Reserves slots for experts guessed for `layer` and queues their reads on the workers
+  // (no-op without a budget or with prefetch off). When the layer is acquired, a guess the
+  // router took is a hit if a worker has started its read (else acquire() reads it: a late
+  // guess, a miss); the others are dropped and their slots given back.
   void prefetch(int layer, std::span<const int32_t> experts);
   // Waits for reads in flight (before destruction or a configuration change).
   void quiesce();
 
+  // In the pool and not an unused guess: what memory-aware routing may count on. Guesses are
+  // left out so that a guess never draws the router to an expert (their reads may not have
+  // started, and what routing sees must not depend on when a worker runs).
   bool resident(int layer, int expert) const noexcept;
-  // Fills resident[e] for one layer (memory-aware routing).
+  // Fills resident[e] for one layer, as resident() (memory-aware routing).
   void residency(int layer, uint8_t* resident) const noexcept;
 
   // Most experts of one layer that can be pinned at once (callers acquire in chunks of this).
@@ -133,11 +141,14 @@ class ExpertCache {
   void read_into(int32_t slot, int32_t key);
   // Copies the experts of `slots` (keys set, state kLoading) in pieces, in parallel.
   void read_batch(int layer, const int32_t* slots, size_t n);
-  // A read into `slot` failed: its key is no longer resident and the slot is free again.
-  void forget_failed_locked(int32_t slot);
+  // `slot` (a failed read, or a guess dropped) no longer holds its key; the slot is free again.
+  void forget_locked(int32_t slot);
   void unpin_locked(int layer, std::span<const int32_t> experts) noexcept;
-  // A worker's prefetch of `key`, guessed as generation `gen` of its layer's guesses.
-  void prefetch_read(int32_t key, uint32_t gen) noexcept;
+  // Gives back the slots of this layer's guesses that `experts` (what the router chose) does
+  // not contain, waiting for reads a worker has started. May unlock `lock` while waiting.
+  void drop_unused_guesses_locked(std::unique_lock<std::mutex>& lock, int layer, std::span<const int32_t> experts);
+  // A worker's read of the guess in `slot`, unless acquire() has read or dropped it already.
+  void prefetch_read(int32_t slot, int32_t key) noexcept;
 
   int n_layers_, n_experts_;
   ExpertCacheConfig config_;
@@ -156,10 +167,9 @@ class ExpertCache {
   std::vector<Partition> partitions_;
   std::vector<int32_t> slot_of_key_;      // -1 when not resident
   std::vector<uint8_t> pinned_;            // per key: pin count (also set while reading)
-  std::vector<uint8_t> prefetched_;        // per key: resident because of a prefetch, not yet used
-  // (n_layers) bumped by every guess and every acquire of a layer: a queued prefetch whose
-  // generation is no longer current is dropped when a worker gets to it.
-  std::vector<uint32_t> prefetch_gen_;
+  std::vector<uint8_t> prefetched_;        // per key: a guess the router has not used yet
+  std::vector<int32_t> pending_;           // (n_layers, n_experts) slots of the layer's last guesses
+  std::vector<int32_t> pending_n_;         // (n_layers)
   std::vector<ExpertCacheLayerStats> stats_;
   std::atomic<int> reads_in_flight_{0};
   mutable std::mutex mutex_;

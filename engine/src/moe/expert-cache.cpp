@@ -24,6 +24,10 @@ constexpr size_t kMaxK = 64;  // experts one acquire() or prefetch() call handle
 size_t round_up(size_t n) { return ExpertPager::round_up(n); }
 
 enum SlotState : int { kEmpty = 0, kLoading = 1, kReady = 2 };
+// A guess waiting for a worker: whoever moves the slot from this state to kLoading does the
+// read. The key is part of the state so that a stale task whose slot was since dropped and
+// given to another guess cannot take that read.
+int queued(int32_t key) { return 3 + key; }
 
 int log2_bucket(uint64_t ns) {
   uint64_t us = ns / 1000;
@@ -117,7 +121,8 @@ ExpertCache::ExpertCache(int n_layers, int n_experts, int max_active, std::vecto
   slot_of_key_.assign(n_keys, -1);
   pinned_.assign(n_keys, 0);
   prefetched_.assign(n_keys, 0);
-  prefetch_gen_.assign(static_cast<size_t>(n_layers), 0);
+  pending_.assign(n_keys, -1);
+  pending_n_.assign(static_cast<size_t>(n_layers), 0);
 
   const size_t n_parts = per_layer ? static_cast<size_t>(n_layers) : 1;
   const size_t keys_per_part = per_layer ? static_cast<size_t>(n_experts) : n_keys;
@@ -203,7 +208,7 @@ void ExpertCache::read_batch(int layer, const int32_t* slots, size_t n) {
   }
 }
 
-void ExpertCache::forget_failed_locked(int32_t slot) {
+void ExpertCache::forget_locked(int32_t slot) {
   Slot& s = slots_[static_cast<size_t>(slot)];
   const auto k = static_cast<size_t>(s.key);
   const int layer = s.key / n_experts_;
@@ -234,6 +239,34 @@ ExpertData slot_data(std::byte* base, const ExpertSlices& s) {
 }
 }  // namespace
 
+void ExpertCache::drop_unused_guesses_locked(std::unique_lock<std::mutex>& lock, int layer,
+                                             std::span<const int32_t> experts) {
+  int32_t& n = pending_n_[static_cast<size_t>(layer)];
+  const int32_t* pend = pending_.data() + static_cast<size_t>(layer) * static_cast<size_t>(n_experts_);
+  ExpertCacheLayerStats& st = stats_[static_cast<size_t>(layer)];
+  for (int32_t i = 0; i < n; ++i) {
+    const int32_t slot = pend[i];
+    Slot& s = slots_[static_cast<size_t>(slot)];
+    const int32_t key = s.key;
+    // Still this layer's unused guess? (A failed read has already freed its slot.)
+    if (key < 0 || key / n_experts_ != layer || !prefetched_[static_cast<size_t>(key)]) continue;
+    if (std::find(experts.begin(), experts.end(), key % n_experts_) != experts.end()) continue;
+    int expected = queued(key);
+    if (!s.state.compare_exchange_strong(expected, kLoading, std::memory_order_acq_rel)) {
+      // A worker is reading it: the slot can be given back only once the read is over.
+      while (s.state.load(std::memory_order_acquire) == kLoading) {
+        lock.unlock();
+        std::this_thread::yield();
+        lock.lock();
+      }
+    }
+    if (slot_of_key_[static_cast<size_t>(key)] != slot) continue;
+    ++st.prefetch_wasted;
+    forget_locked(slot);
+  }
+  n = 0;
+}
+
 void ExpertCache::acquire(int layer, std::span<const int32_t> experts, ExpertData* out) {
   ExpertCacheLayerStats& st = stats_[static_cast<size_t>(layer)];
   if (config_.unlimited()) {  // served from the mapping: every access is a hit
@@ -247,48 +280,61 @@ void ExpertCache::acquire(int layer, std::span<const int32_t> experts, ExpertDat
     return;
   }
   if (experts.size() > kMaxK) throw ConfigError("expert cache: more than 64 experts requested for one token");
-  int32_t to_read[kMaxK];  // misses: copied here, in parallel
-  int32_t to_wait[kMaxK];  // hits a prefetch is still reading
-  size_t n_read = 0, n_wait = 0;
+  // batch: experts copied here, in parallel: the misses, then guesses the router took before
+  // a worker started their read (late; counted as misses too). to_wait: guesses being read.
+  int32_t miss[kMaxK], late[kMaxK], to_wait[kMaxK];
+  size_t n_miss = 0, n_late = 0, n_wait = 0;
   const bool per_layer = partitions_.size() > 1;
   {
     std::unique_lock lock(mutex_);
-    // The router has decided: guesses for this layer that no worker has started are dropped.
-    ++prefetch_gen_[static_cast<size_t>(layer)];
+    // The router has decided: guesses it did not take give their slots back first, so the
+    // misses below need not evict for them.
+    drop_unused_guesses_locked(lock, layer, experts);
     Partition& part = partition_of(layer);
     // Hits first: pinned before any miss looks for a victim, so a miss never evicts an expert
     // this same call asks for.
-    bool hit[kMaxK];
+    bool found[kMaxK];
     for (size_t i = 0; i < experts.size(); ++i) {
       const int32_t key = key_of(layer, experts[i]);
       const auto k = static_cast<size_t>(key);
       const int32_t slot = slot_of_key_[k];
-      hit[i] = slot >= 0;
-      if (!hit[i]) continue;
-      ++st.hits;
-      part.policy->on_hit(per_layer ? experts[i] : key);
-      const bool loading = slots_[static_cast<size_t>(slot)].state.load(std::memory_order_acquire) != kReady;
+      found[i] = slot >= 0;
+      if (!found[i]) continue;
+      Slot& s = slots_[static_cast<size_t>(slot)];
+      part.policy->on_hit(per_layer ? experts[i] : key);  // the same for a guess, read or not
+      bool hit = true;
       if (prefetched_[k]) {
         prefetched_[k] = 0;
-        ++st.prefetch_used;
-        // A read still under way is credited once it is done (below).
-        if (!loading) st.hidden_latency_ns += slots_[static_cast<size_t>(slot)].read_ns;
-        tel::record_cache(tel::CacheAction::prefetch_used, static_cast<uint16_t>(layer), static_cast<uint16_t>(experts[i]), 0, 0);
+        int expected = queued(key);
+        if (s.state.compare_exchange_strong(expected, kLoading, std::memory_order_acq_rel)) {
+          hit = false;
+          ++st.misses;
+          ++st.prefetch_late;
+          late[n_late++] = slot;
+        } else {
+          ++st.prefetch_used;
+          // A read still under way is credited once it is done (below).
+          if (s.state.load(std::memory_order_acquire) == kReady) st.hidden_latency_ns += s.read_ns;
+          else to_wait[n_wait++] = slot;
+          tel::record_cache(tel::CacheAction::prefetch_used, static_cast<uint16_t>(layer), static_cast<uint16_t>(experts[i]), 0, 0);
+        }
       }
-      tel::record_cache(tel::CacheAction::hit, static_cast<uint16_t>(layer), static_cast<uint16_t>(experts[i]), 0, 0);
-      if (loading) to_wait[n_wait++] = slot;
+      if (hit) {
+        ++st.hits;
+        tel::record_cache(tel::CacheAction::hit, static_cast<uint16_t>(layer), static_cast<uint16_t>(experts[i]), 0, 0);
+      }
       ++pinned_[k];
       out[i] = slot_data(slot_ptr(slot), slices_[k]);
     }
     for (size_t i = 0; i < experts.size(); ++i) {
-      if (hit[i]) continue;
+      if (found[i]) continue;
       const int32_t key = key_of(layer, experts[i]);
       const auto k = static_cast<size_t>(key);
       const int32_t local = per_layer ? experts[i] : key;
       const int32_t slot = take_slot_locked(part, layer, local, true);
       if (slot < 0) {
-        // Every slot is pinned: by this call's experts, or by prefetch reads still in flight
-        // (a wrong guess for this layer). Wait for those reads and look again.
+        // Every slot is pinned: by this call's experts, or by prefetch reads of other layers
+        // still in flight. Wait for those reads and look again.
         if (reads_in_flight_.load(std::memory_order_acquire) == 0) (void)take_slot_locked(part, layer, local, false);
         lock.unlock();
         quiesce();
@@ -301,30 +347,38 @@ void ExpertCache::acquire(int layer, std::span<const int32_t> experts, ExpertDat
       slots_[static_cast<size_t>(slot)].key = key;
       slots_[static_cast<size_t>(slot)].state.store(kLoading, std::memory_order_relaxed);
       part.policy->on_insert(local);
-      to_read[n_read++] = slot;
+      miss[n_miss++] = slot;
       ++pinned_[k];
       out[i] = slot_data(slot_ptr(slot), slices_[k]);
     }
   }
-  if (n_read > 0) {
+  const size_t n_batch = n_miss + n_late;
+  if (n_batch > 0) {
+    int32_t batch[kMaxK];
+    std::copy(miss, miss + n_miss, batch);
+    std::copy(late, late + n_late, batch + n_miss);
     const uint64_t t0 = tel::now_ns();
     try {
-      read_batch(layer, to_read, n_read);
+      read_batch(layer, batch, n_batch);
     } catch (...) {
       std::lock_guard lock(mutex_);
-      for (size_t i = 0; i < n_read; ++i) forget_failed_locked(to_read[i]);
+      for (size_t i = 0; i < n_batch; ++i) forget_locked(batch[i]);
       unpin_locked(layer, experts);  // the call fails as a whole: nothing stays pinned by it
       throw;
     }
     const uint64_t dt = tel::now_ns() - t0;
     // The pieces of a batch are copied together: each expert is charged an equal share.
-    const uint64_t share = dt / n_read;
+    const uint64_t share = dt / n_batch;
     std::lock_guard lock(mutex_);
     st.miss_latency_ns += dt;
-    for (size_t i = 0; i < n_read; ++i) {
-      Slot& s = slots_[static_cast<size_t>(to_read[i])];
+    for (size_t i = 0; i < n_batch; ++i) {
+      Slot& s = slots_[static_cast<size_t>(batch[i])];
       const auto k = static_cast<size_t>(s.key);
       s.read_ns = share;
+      if (i >= n_miss) {  // a late guess: its prefetch pin goes with the read it no longer does
+        uint8_t& p = pinned_[k];
+        if (p > 0) --p;
+      }
       st.bytes_paged_in += slices_[k].total_bytes();
       ++st.miss_latency_hist[static_cast<size_t>(log2_bucket(share))];
       tel::record_cache(tel::CacheAction::miss, static_cast<uint16_t>(layer), static_cast<uint16_t>(s.key % n_experts_),
@@ -356,56 +410,56 @@ void ExpertCache::release(int layer, std::span<const int32_t> experts) {
 
 void ExpertCache::prefetch(int layer, std::span<const int32_t> experts) {
   if (config_.unlimited() || !config_.prefetch) return;
-  int32_t keys[kMaxK];
+  int32_t slots[kMaxK], keys[kMaxK];
   size_t n = 0;
-  uint32_t gen;
   {
-    std::lock_guard lock(mutex_);
-    gen = ++prefetch_gen_[static_cast<size_t>(layer)];  // a newer guess replaces an older one
-    for (size_t i = 0; i < experts.size() && n < kMaxK; ++i)  // resident guesses need no worker
-      if (slot_of_key_[static_cast<size_t>(key_of(layer, experts[i]))] < 0) keys[n++] = key_of(layer, experts[i]);
+    std::unique_lock lock(mutex_);
+    // Slots are taken (and victims evicted) here, on the session thread, so what is resident
+    // never depends on when a worker gets to a read: routing stays deterministic.
+    drop_unused_guesses_locked(lock, layer, {});  // a newer guess replaces an older one
+    Partition& part = partition_of(layer);
+    ExpertCacheLayerStats& st = stats_[static_cast<size_t>(layer)];
+    for (size_t i = 0; i < experts.size() && n < kMaxK; ++i) {
+      const int32_t key = key_of(layer, experts[i]);
+      const auto k = static_cast<size_t>(key);
+      if (slot_of_key_[k] >= 0) continue;
+      const int32_t local = partitions_.size() > 1 ? experts[i] : key;
+      const int32_t slot = take_slot_locked(part, layer, local, true);
+      if (slot < 0) break;  // everything pinned: nothing to gain
+      slot_of_key_[k] = slot;
+      Slot& s = slots_[static_cast<size_t>(slot)];
+      s.key = key;
+      s.read_ns = 0;
+      s.state.store(queued(key), std::memory_order_relaxed);
+      part.policy->on_insert(local);
+      ++pinned_[k];  // a guess cannot be evicted before the router has seen it
+      prefetched_[k] = 1;
+      int32_t& np = pending_n_[static_cast<size_t>(layer)];
+      pending_[static_cast<size_t>(layer) * static_cast<size_t>(n_experts_) + static_cast<size_t>(np++)] = slot;
+      ++st.prefetch_issued;
+      tel::record_cache(tel::CacheAction::prefetch_issued, static_cast<uint16_t>(layer), static_cast<uint16_t>(experts[i]),
+                        static_cast<uint32_t>(slices_[k].total_bytes()), 0);
+      slots[n] = slot;
+      keys[n++] = key;
+    }
   }
   for (size_t i = 0; i < n; ++i) {
-    const int32_t key = keys[i];
     reads_in_flight_.fetch_add(1, std::memory_order_acq_rel);
     // Captures fit std::function's inline buffer: spawning allocates nothing here.
-    auto task = [this, key, gen] {
-      prefetch_read(key, gen);
+    auto task = [this, slot = slots[i], key = keys[i]] {
+      prefetch_read(slot, key);
       reads_in_flight_.fetch_sub(1, std::memory_order_acq_rel);
     };
     if (spawn_) spawn_(std::move(task)); else task();
   }
 }
 
-void ExpertCache::prefetch_read(int32_t key, uint32_t gen) noexcept {
-  const int layer = key / n_experts_;
-  const auto k = static_cast<size_t>(key);
-  int32_t slot;
-  {
-    std::lock_guard lock(mutex_);
-    // Only now, when a worker is free to read, does the guess take a slot (and evict for it):
-    // a guess the router has overtaken costs nothing, and queued guesses never look resident
-    // to memory-aware routing, so they cannot draw it to experts that are not there yet.
-    if (prefetch_gen_[static_cast<size_t>(layer)] != gen || slot_of_key_[k] >= 0) return;
-    Partition& part = partition_of(layer);
-    const int32_t local = partitions_.size() > 1 ? key % n_experts_ : key;
-    slot = take_slot_locked(part, layer, local, true);
-    if (slot < 0) return;  // everything pinned: nothing to gain
-    slot_of_key_[k] = slot;
-    Slot& s = slots_[static_cast<size_t>(slot)];
-    s.key = key;
-    s.read_ns = 0;
-    s.state.store(kLoading, std::memory_order_relaxed);
-    part.policy->on_insert(local);
-    ++pinned_[k];  // a slot being read cannot be evicted
-    prefetched_[k] = 1;
-    ExpertCacheLayerStats& st = stats_[static_cast<size_t>(layer)];
-    ++st.prefetch_issued;
-    st.bytes_paged_in += slices_[k].total_bytes();
-    tel::record_cache(tel::CacheAction::prefetch_issued, static_cast<uint16_t>(layer), static_cast<uint16_t>(key % n_experts_),
-                      static_cast<uint32_t>(slices_[k].total_bytes()), 0);
-  }
+void ExpertCache::prefetch_read(int32_t slot, int32_t key) noexcept {
   Slot& s = slots_[static_cast<size_t>(slot)];
+  int expected = queued(key);
+  // Whoever moves the slot out of queued(key) owns the read: acquire() may have read it (the
+  // router took the guess first) or dropped it (the router did not).
+  if (!s.state.compare_exchange_strong(expected, kLoading, std::memory_order_acq_rel)) return;
   const uint64_t t0 = tel::now_ns();
   bool ok = true;
   try {
@@ -415,12 +469,14 @@ void ExpertCache::prefetch_read(int32_t key, uint32_t gen) noexcept {
   }
   std::lock_guard lock(mutex_);
   if (ok) {
+    const auto k = static_cast<size_t>(key);
     s.read_ns = tel::now_ns() - t0;
+    stats_[static_cast<size_t>(key / n_experts_)].bytes_paged_in += slices_[k].total_bytes();
     uint8_t& p = pinned_[k];
     if (p > 0) --p;
     s.state.store(kReady, std::memory_order_release);
   } else {
-    forget_failed_locked(slot);  // an acquire() waiting on it sees kEmpty and reports the error
+    forget_locked(slot);  // an acquire() waiting on it sees kEmpty and reports the error
   }
 }
 
@@ -437,7 +493,8 @@ int ExpertCache::max_pinned(int layer) const noexcept {
 bool ExpertCache::resident(int layer, int expert) const noexcept {
   if (config_.unlimited()) return true;
   std::lock_guard lock(mutex_);
-  return slot_of_key_[static_cast<size_t>(key_of(layer, expert))] >= 0;
+  const auto k = static_cast<size_t>(key_of(layer, expert));
+  return slot_of_key_[k] >= 0 && !prefetched_[k];
 }
 
 void ExpertCache::residency(int layer, uint8_t* resident) const noexcept {
@@ -446,7 +503,10 @@ void ExpertCache::residency(int layer, uint8_t* resident) const noexcept {
     return;
   }
   std::lock_guard lock(mutex_);
-  for (int e = 0; e < n_experts_; ++e) resident[e] = slot_of_key_[static_cast<size_t>(key_of(layer, e))] >= 0;
+  for (int e = 0; e < n_experts_; ++e) {
+    const auto k = static_cast<size_t>(key_of(layer, e));
+    resident[e] = slot_of_key_[k] >= 0 && !prefetched_[k];
+  }
 }
 
 ExpertCacheLayerStats ExpertCache::layer_stats(int layer) const {
