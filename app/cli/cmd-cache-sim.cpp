@@ -163,6 +163,7 @@ int cmd_cache_sim(int argc, char** argv) {
             o.cache.budget_bytes = 0;
             o.aware_margin = m;
             o.aware_bonus = 0.0f;
+            session->set_moe_options(MoeOptions{});  // every row starts from an empty pool
             session->set_moe_options(o);
             const SimResult r = run_text(*session, toks, ctx, info.n_vocab);
             const double dppl = pct(r.ppl / exact.ppl - 1.0);
@@ -181,6 +182,7 @@ int cmd_cache_sim(int argc, char** argv) {
         o.cache.budget_bytes = 0;
         o.aware_margin = 0.0f;
         o.aware_bonus = bonus;
+        session->set_moe_options(MoeOptions{});
         session->set_moe_options(o);
         const SimResult r = run_text(*session, toks, ctx, info.n_vocab);
         std::printf("%-12s %-8d bonus %-4.2f %-7.2f %-9.4f %+-10.3f %-10.2f %-9.2f %-8.1f\n",
