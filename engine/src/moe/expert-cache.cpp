@@ -262,6 +262,7 @@ void ExpertCache::drop_unused_guesses_locked(std::unique_lock<std::mutex>& lock,
     }
     if (slot_of_key_[static_cast<size_t>(key)] != slot) continue;
     ++st.prefetch_wasted;
+    tel::record_cache(tel::CacheAction::prefetch_wasted, static_cast<uint16_t>(layer), static_cast<uint16_t>(key % n_experts_), 0, 0);
     forget_locked(slot);
   }
   n = 0;
