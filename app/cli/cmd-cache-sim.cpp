@@ -1,11 +1,14 @@
 // moescope-cli cache-sim: runs a model over a text (teacher forcing, one token per forward
 // pass, in chunks of --ctx tokens) with a bounded expert cache and reports hit rate, prefetch
 // accuracy, routing deviation and perplexity against exact routing with every expert resident.
+#include <algorithm>
 #include <cmath>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+
+#include <sys/resource.h>
 
 #include <nlohmann/json.hpp>
 
@@ -19,8 +22,16 @@ namespace {
 
 struct SimResult {
   double ppl = 0.0, tok_s = 0.0;
+  double cpu_ms_per_tok = 0.0;  // CPU time of every thread of the process: the work, whatever the load
   MoeStats stats;
 };
+
+double process_cpu_s() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_usec); };
+  return s(u.ru_utime) + s(u.ru_stime);
+}
 
 // Teacher-forced pass over `toks` with the session's current MoE options.
 SimResult run_text(Session& s, const std::vector<int32_t>& toks, int ctx, int n_vocab) {
@@ -28,6 +39,7 @@ SimResult run_text(Session& s, const std::vector<int32_t>& toks, int ctx, int n_
   double nll = 0.0;
   size_t predicted = 0, evaluated = 0;
   const auto t0 = std::chrono::steady_clock::now();
+  const double cpu0 = process_cpu_s();
   for (size_t start = 0; start + 1 < toks.size(); start += static_cast<size_t>(ctx)) {
     const size_t n = std::min(static_cast<size_t>(ctx), toks.size() - start);
     if (n < 2) break;
@@ -47,6 +59,7 @@ SimResult run_text(Session& s, const std::vector<int32_t>& toks, int ctx, int n_
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   SimResult r;
+  r.cpu_ms_per_tok = evaluated ? 1e3 * (process_cpu_s() - cpu0) / static_cast<double>(evaluated) : 0.0;
   r.ppl = predicted ? std::exp(nll / static_cast<double>(predicted)) : 0.0;
   r.tok_s = secs > 0 ? static_cast<double>(evaluated) / secs : 0.0;
   r.stats = s.moe_stats();
@@ -54,6 +67,12 @@ SimResult run_text(Session& s, const std::vector<int32_t>& toks, int ctx, int n_
 }
 
 double pct(double x) { return 100.0 * x; }
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n == 0 ? 0.0 : n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
 
 std::string budget_text(const ExpertCacheConfig& c) {
   if (c.budget_experts_per_layer) return std::to_string(c.budget_experts_per_layer) + " experts/layer";
@@ -67,7 +86,7 @@ int cmd_cache_sim(int argc, char** argv) {
   try {
     cli::Args a(argc, argv);
     std::string model_path, text_path;
-    int ctx = 256, max_tokens = 1024;
+    int ctx = 256, max_tokens = 1024, repeat = 1;
     bool json = false, sweep = false;
     bool budget_set = false, policy_set = false, margin_set = false, prefetch_set = false;
     LoadOptions lo;
@@ -86,6 +105,7 @@ int cmd_cache_sim(int argc, char** argv) {
       }
       else if (a.is("--ctx", "-c")) ctx = a.int_value();
       else if (a.is("--max-tokens")) max_tokens = a.int_value();
+      else if (a.is("--repeat")) repeat = a.int_value();
       else if (a.is("-t", "--threads")) lo.n_threads = a.int_value();
       else if (a.is("--json")) json = true;
       else if (a.is("--sweep")) sweep = true;
@@ -96,6 +116,7 @@ int cmd_cache_sim(int argc, char** argv) {
     }
     if (model_path.empty() || text_path.empty()) throw cli::UsageError("MODEL and TEXTFILE are required");
     if (ctx < 2) throw cli::UsageError("--ctx must be at least 2");
+    if (repeat < 1) throw cli::UsageError("--repeat must be at least 1");
     const std::string text = cli::read_file(text_path);
 
     auto model = load_model(model_path, lo);
@@ -118,6 +139,10 @@ int cmd_cache_sim(int argc, char** argv) {
     SessionOptions so;
     so.n_ctx = ctx;
     auto session = create_session(model, so);
+    // Untimed warm-up: the unlimited pass below is measured with the mapping's pages already
+    // in this process's page tables and the arena threads started, like every later pass.
+    session->reset();
+    (void)session->evaluate(std::span<const int32_t>(toks).first(std::min<size_t>(toks.size(), std::min(ctx, 32))), false);
     const SimResult exact = run_text(*session, toks, ctx, info.n_vocab);  // unlimited, exact routing
 
     if (sweep) {
@@ -138,6 +163,7 @@ int cmd_cache_sim(int argc, char** argv) {
             o.cache.budget_bytes = 0;
             o.aware_margin = m;
             o.aware_bonus = 0.0f;
+            session->set_moe_options(MoeOptions{});  // every row starts from an empty pool
             session->set_moe_options(o);
             const SimResult r = run_text(*session, toks, ctx, info.n_vocab);
             const double dppl = pct(r.ppl / exact.ppl - 1.0);
@@ -156,6 +182,7 @@ int cmd_cache_sim(int argc, char** argv) {
         o.cache.budget_bytes = 0;
         o.aware_margin = 0.0f;
         o.aware_bonus = bonus;
+        session->set_moe_options(MoeOptions{});
         session->set_moe_options(o);
         const SimResult r = run_text(*session, toks, ctx, info.n_vocab);
         std::printf("%-12s %-8d bonus %-4.2f %-7.2f %-9.4f %+-10.3f %-10.2f %-9.2f %-8.1f\n",
@@ -168,8 +195,26 @@ int cmd_cache_sim(int argc, char** argv) {
       return 0;
     }
 
-    session->set_moe_options(opt);
-    const SimResult r = run_text(*session, toks, ctx, info.n_vocab);
+    // Tokens/s: passes with every expert resident and with this configuration alternate, so a
+    // machine whose load changes affects both alike; each ratio compares neighbouring passes.
+    // Every configured pass starts from an empty pool. The medians are reported.
+    std::vector<double> tok_exact{exact.tok_s}, tok_conf, ratios, cpu_exact{exact.cpu_ms_per_tok}, cpu_conf;
+    SimResult r;
+    for (int i = 0; i < repeat; ++i) {
+      if (i > 0) {
+        session->set_moe_options(MoeOptions{});
+        const SimResult e = run_text(*session, toks, ctx, info.n_vocab);
+        tok_exact.push_back(e.tok_s);
+        cpu_exact.push_back(e.cpu_ms_per_tok);
+      }
+      session->set_moe_options(opt);
+      r = run_text(*session, toks, ctx, info.n_vocab);
+      tok_conf.push_back(r.tok_s);
+      cpu_conf.push_back(r.cpu_ms_per_tok);
+      ratios.push_back(tok_exact.back() > 0 ? r.tok_s / tok_exact.back() : 0.0);
+    }
+    r.tok_s = median(tok_conf);
+    const double tok_s_exact = median(tok_exact), ratio = median(ratios);
     const MoeLayerStats& t = r.stats.total;
     if (json) {
       nlohmann::ordered_json j{{"model", info.name},
@@ -185,14 +230,22 @@ int cmd_cache_sim(int argc, char** argv) {
                        {"prefetch_accuracy", t.prefetch_accuracy()},
                        {"prefetch_used", t.cache.prefetch_used},
                        {"prefetch_issued", t.cache.prefetch_issued},
+                       {"prefetch_late", t.cache.prefetch_late},
                        {"miss_wait_ms", static_cast<double>(t.cache.miss_latency_ns) / 1e6},
                        {"hidden_read_ms", static_cast<double>(t.cache.hidden_latency_ns) / 1e6},
+                       {"bytes_paged_in", t.cache.bytes_paged_in},
                        {"deviation", t.deviation()},
                        {"mass_lost", t.mass_lost_mean()},
                        {"ppl_exact", exact.ppl},
                        {"ppl", r.ppl},
                        {"tok_s", r.tok_s},
-                       {"tok_s_exact", exact.tok_s}};
+                       {"tok_s_exact", tok_s_exact},
+                       {"tok_s_ratio", ratio},
+                       {"repeats", repeat},
+                       {"tok_s_runs", tok_conf},
+                       {"tok_s_exact_runs", tok_exact},
+                       {"cpu_ms_per_token", median(cpu_conf)},
+                       {"cpu_ms_per_token_exact", median(cpu_exact)}};
       nlohmann::ordered_json layers = nlohmann::ordered_json::array();
       for (const MoeLayerStats& l : r.stats.layers)
         layers.push_back({{"hit_rate", l.hit_rate()}, {"deviation", l.deviation()}, {"mass_lost", l.mass_lost_mean()},
@@ -217,7 +270,13 @@ int cmd_cache_sim(int argc, char** argv) {
                 t.mass_lost_mean());
     std::printf("perplexity exact %.4f, with this configuration %.4f (%+.3f%%)\n", exact.ppl, r.ppl,
                 pct(r.ppl / exact.ppl - 1.0));
-    std::printf("tokens/s %.1f (exact, unlimited: %.1f)\n", r.tok_s, exact.tok_s);
+    std::printf("tokens/s %.1f (exact, unlimited: %.1f; ratio %.3f); CPU time per token %.2f ms (unlimited: %.2f ms)\n",
+                r.tok_s, tok_s_exact, ratio, median(cpu_conf), median(cpu_exact));
+    if (repeat > 1) {
+      std::printf("  %d alternated passes, configured / unlimited tokens/s:", repeat);
+      for (size_t i = 0; i < tok_conf.size(); ++i) std::printf(" %.1f/%.1f", tok_conf[i], tok_exact[i]);
+      std::printf(" (medians above)\n");
+    }
     std::printf("%-6s %-9s %-10s %-10s %-9s\n", "layer", "hit rate", "deviation", "mass lost", "prefetch");
     for (size_t l = 0; l < r.stats.layers.size(); ++l) {
       const MoeLayerStats& s = r.stats.layers[l];
@@ -229,7 +288,7 @@ int cmd_cache_sim(int argc, char** argv) {
     std::fprintf(stderr,
                  "cache-sim: %s\nusage: moescope-cli cache-sim MODEL TEXTFILE [--budget-experts N | --budget-mib M] "
                  "[--policy lru|lfu|arc|least-stale] [--aware-margin X] [--aware-bonus B] [--prefetch on|off] "
-                 "[--ctx N] [--max-tokens N] [-t N] [--json] [--sweep]\n",
+                 "[--ctx N] [--max-tokens N] [--repeat N] [-t N] [--json] [--sweep]\n",
                  e.what());
     return 2;
   } catch (const std::exception& e) {

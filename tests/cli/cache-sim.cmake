@@ -5,6 +5,10 @@ add_test(NAME cli-cache-sim-json COMMAND moescope-cli cache-sim "${_moe_models}/
   --budget-experts 4 --policy lru --aware-margin 0.2 --prefetch on --ctx 64 --json -t 2)
 set_tests_properties(cli-cache-sim-json PROPERTIES LABELS "unit;model"
   PASS_REGULAR_EXPRESSION "\"hit_rate\": [0-9.e-]+.*\"prefetch_accuracy\": [0-9.e-]+.*\"deviation\": [0-9.e-]+.*\"ppl_exact\": [0-9.e+]+.*\"ppl\": [0-9.e+]+.*\"tok_s\": [0-9.e+]+")
+add_test(NAME cli-cache-sim-repeat COMMAND moescope-cli cache-sim "${_moe_models}/qwen3moe-q8_0.gguf" "${_moe_text}"
+  --budget-experts 4 --prefetch on --ctx 64 --repeat 3 --json -t 2)
+set_tests_properties(cli-cache-sim-repeat PROPERTIES LABELS "unit;model"
+  PASS_REGULAR_EXPRESSION "\"tok_s_ratio\": [0-9.e+-]+,[^}]*\"repeats\": 3,[^}]*\"tok_s_runs\": \\[[^],]+,[^],]+,[^],]+\\]")
 add_test(NAME cli-cache-sim-defaults COMMAND moescope-cli cache-sim "${_moe_models}/olmoe-q8_0.gguf" "${_moe_text}" --ctx 64 -t 2)
 set_tests_properties(cli-cache-sim-defaults PROPERTIES LABELS "unit;model"
   PASS_REGULAR_EXPRESSION "hit rate [0-9.]+%.*perplexity exact [0-9.]+")

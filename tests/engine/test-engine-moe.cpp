@@ -240,20 +240,59 @@ class TestMoe : public QObject {
     QCOMPARE(ppl, ppl_exact);
   }
 
+  void prefetch_guesses_are_scored_data() {
+    QTest::addColumn<int>("threads");
+    QTest::addColumn<float>("margin");
+    QTest::newRow("1 thread, exact") << 1 << 0.0f;
+    QTest::newRow("1 thread, memory-aware") << 1 << 0.5f;
+    QTest::newRow("2 threads, exact") << 2 << 0.0f;
+    QTest::newRow("2 threads, memory-aware") << 2 << 0.5f;
+  }
+  // With one thread a guess is read at once (inline); with two, only if the arena's worker
+  // gets to it before the layer is acquired. Either way the counters stay consistent, and with
+  // exact routing the logits are those of the mapping.
   void prefetch_guesses_are_scored() {
-    auto model = load_model(model_path("qwen3moe-q8_0.gguf"), {2});
+    QFETCH(int, threads);
+    QFETCH(float, margin);
+    auto model = load_model(model_path("qwen3moe-q8_0.gguf"), {threads});
     const ModelInfo& info = model_info(*model);
     const std::vector<int32_t> toks = test_tokens(64, info.n_vocab);
+    const int half = std::max(info.n_expert_used, info.n_expert / 2);
     auto s = create_session(model, {128, KvType::F32, 64});
-    s->set_moe_options(budget(std::max(info.n_expert_used, info.n_expert / 2), CachePolicyKind::lru, true));
-    (void)s->evaluate(toks, false);
+    s->set_moe_options(budget(half, CachePolicyKind::lru, true, margin));
+    const std::vector<float> got = s->evaluate(toks, false);
     const MoeStats st = s->moe_stats();
     QVERIFY(st.layers.front().guesses == 0);  // nothing predicts layer 0
     QVERIFY(st.total.guesses > 0);
     QVERIFY(st.total.guess_hits <= st.total.guesses);
-    QVERIFY(st.total.cache.prefetch_issued > 0);
+    if (threads == 1) QVERIFY(st.total.cache.prefetch_issued > 0);
     QVERIFY(st.total.cache.prefetch_used + st.total.cache.prefetch_wasted <= st.total.cache.prefetch_issued);
-    qInfo("prefetch accuracy on a random-weight model: %.1f%%", 100.0 * st.total.prefetch_accuracy());
+    for (const MoeLayerStats& l : st.layers) QCOMPARE(l.cache.hits + l.cache.misses, l.acquired);
+    if (margin == 0.0f) {
+      auto ref = create_session(model, {128, KvType::F32, 64});
+      QVERIFY(ref->evaluate(toks, false) == got);
+    }
+    qInfo("prefetch accuracy on a random-weight model: %.1f%%, %llu of %llu reads used", 100.0 * st.total.prefetch_accuracy(),
+          static_cast<unsigned long long>(st.total.cache.prefetch_used),
+          static_cast<unsigned long long>(st.total.cache.prefetch_issued));
+  }
+
+  // Whether a prefetch read runs before its layer is acquired depends on the threads (inline
+  // with one, on a worker with two); memory-aware routing must not: same choices, same logits.
+  void aware_routing_with_prefetch_is_thread_count_deterministic() {
+    std::vector<float> logits[2];
+    uint64_t changed[2] = {};
+    for (int i = 0; i < 2; ++i) {
+      auto model = load_model(model_path("qwen3moe-q8_0.gguf"), {i + 1});
+      const ModelInfo& info = model_info(*model);
+      auto s = create_session(model, {128, KvType::F32, 64});
+      s->set_moe_options(budget(std::max(info.n_expert_used, info.n_expert / 2), CachePolicyKind::lfu, true, 0.5f));
+      logits[i] = s->evaluate(test_tokens(64, info.n_vocab), false);
+      changed[i] = s->moe_stats().total.changed;
+    }
+    QVERIFY(changed[0] > 0);  // memory-aware routing did change picks
+    QCOMPARE(changed[1], changed[0]);
+    QVERIFY(logits[1] == logits[0]);
   }
 
   void margin_trades_probability_for_hits() {

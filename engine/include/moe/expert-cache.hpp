@@ -1,8 +1,9 @@
 #pragma once
 // The expert cache: a bounded pool of expert weights (gate, up and down slices of one expert in
 // one layer). Without a budget every expert is served straight from the memory-mapped file.
-// With a budget, experts are served ONLY from the pool: a miss reads the expert from the file
-// (pread: real I/O), evicting by the chosen policy; prefetch pages experts in ahead of use.
+// With a budget, experts are served ONLY from the pool: a miss copies the expert in from the
+// file (from its mapping where the pages are in the page cache, pread otherwise: real I/O),
+// evicting by the chosen policy; prefetch pages experts in ahead of use.
 #include <array>
 #include <atomic>
 #include <cstddef>
@@ -17,7 +18,10 @@
 
 namespace moe {
 
-namespace cache { class CachePolicy; }
+namespace cache {
+class CachePolicy;
+class ExpertPager;
+}  // namespace cache
 
 enum class CachePolicyKind { lru, lfu, arc, least_stale };
 std::string_view cache_policy_name(CachePolicyKind k) noexcept;
@@ -28,13 +32,15 @@ struct ExpertCacheConfig {
   int budget_experts_per_layer = 0;   // or: this many resident experts in every layer; 0 = off
   CachePolicyKind policy = CachePolicyKind::least_stale;
   bool prefetch = true;
-  bool drop_page_cache = false;       // after each read, advise the kernel to drop the file pages
+  // Every miss and prefetch is a pread, after which the kernel is advised to drop the file's
+  // pages: honest cold-I/O measurements. Off: slices in the page cache are copied from the mapping.
+  bool drop_page_cache = false;
   bool unlimited() const noexcept { return budget_bytes == 0 && budget_experts_per_layer == 0; }
 };
 
 // Where one expert's three matrices are: pointers into the mapping and their file offsets.
 struct ExpertSlices {
-  std::array<const std::byte*, 3> mapped{};  // gate, up, down
+  std::array<const std::byte*, 3> mapped{};  // gate, up, down: the file's bytes at file_offset (or null)
   std::array<uint64_t, 3> file_offset{};
   std::array<size_t, 3> bytes{};
   size_t total_bytes() const noexcept { return bytes[0] + bytes[1] + bytes[2]; }
@@ -48,7 +54,10 @@ struct ExpertData {
 
 struct ExpertCacheLayerStats {
   uint64_t hits = 0, misses = 0, evictions = 0;
-  uint64_t prefetch_issued = 0, prefetch_used = 0, prefetch_wasted = 0;
+  // issued: guesses given a slot; used: taken by the router with their read started (hits);
+  // late: taken before a worker started the read (read by acquire(), counted as misses);
+  // wasted: not taken (dropped) or evicted unused.
+  uint64_t prefetch_issued = 0, prefetch_used = 0, prefetch_late = 0, prefetch_wasted = 0;
   uint64_t bytes_paged_in = 0;
   uint64_t miss_latency_ns = 0;         // total time acquire() waited on reads
   uint64_t hidden_latency_ns = 0;       // read time of prefetches that were then used
@@ -60,6 +69,7 @@ struct ExpertCacheLayerStats {
     evictions += s.evictions;
     prefetch_issued += s.prefetch_issued;
     prefetch_used += s.prefetch_used;
+    prefetch_late += s.prefetch_late;
     prefetch_wasted += s.prefetch_wasted;
     bytes_paged_in += s.bytes_paged_in;
     miss_latency_ns += s.miss_latency_ns;
@@ -71,6 +81,9 @@ struct ExpertCacheLayerStats {
 
 // Runs a task asynchronously (the engine's task arena); the cache never creates threads.
 using TaskSpawner = std::function<void(std::function<void()>)>;
+// Runs body(i) for every i in [0, n), possibly on several threads of the engine's arena, and
+// returns when all are done (the misses of one layer are copied in pieces this way).
+using ParallelFor = std::function<void(size_t n, const std::function<void(size_t)>& body)>;
 
 class ExpertCache {
  public:
@@ -78,7 +91,8 @@ class ExpertCache {
   // path (reopened read-only for pread). `max_active` is the experts one token uses in one
   // layer: a budget below it is a ConfigError.
   ExpertCache(int n_layers, int n_experts, int max_active, std::vector<ExpertSlices> slices,
-              const std::filesystem::path& file, const ExpertCacheConfig& config, TaskSpawner spawn = {});
+              const std::filesystem::path& file, const ExpertCacheConfig& config, TaskSpawner spawn = {},
+              ParallelFor parallel = {});
   ~ExpertCache();
   ExpertCache(const ExpertCache&) = delete;
   ExpertCache& operator=(const ExpertCache&) = delete;
@@ -92,13 +106,19 @@ class ExpertCache {
   void acquire(int layer, std::span<const int32_t> experts, ExpertData* out);
   void release(int layer, std::span<const int32_t> experts);
 
-  // Starts reading experts ahead of use (no-op without a budget or with prefetch off).
+  // Reserves slots for experts guessed for `layer` and queues their reads on the workers
+  // (no-op without a budget or with prefetch off). When the layer is acquired, a guess the
+  // router took is a hit if a worker has started its read (else acquire() reads it: a late
+  // guess, a miss); the others are dropped and their slots given back.
   void prefetch(int layer, std::span<const int32_t> experts);
   // Waits for reads in flight (before destruction or a configuration change).
   void quiesce();
 
+  // In the pool and not an unused guess: what memory-aware routing may count on. Guesses are
+  // left out so that a guess never draws the router to an expert (their reads may not have
+  // started, and what routing sees must not depend on when a worker runs).
   bool resident(int layer, int expert) const noexcept;
-  // Fills resident[e] for one layer (memory-aware routing).
+  // Fills resident[e] for one layer, as resident() (memory-aware routing).
   void residency(int layer, uint8_t* resident) const noexcept;
 
   // Most experts of one layer that can be pinned at once (callers acquire in chunks of this).
@@ -117,22 +137,39 @@ class ExpertCache {
   int32_t key_of(int layer, int expert) const noexcept { return layer * n_experts_ + expert; }
   Partition& partition_of(int layer) noexcept;
   int32_t take_slot_locked(Partition& part, int layer, int32_t local_key, bool for_prefetch);
+  std::byte* slot_ptr(int32_t slot) const noexcept { return pool_.get() + static_cast<size_t>(slot) * expert_bytes_; }
   void read_into(int32_t slot, int32_t key);
+  // Copies the experts of `slots` (keys set, state kLoading) in pieces, in parallel.
+  void read_batch(int layer, const int32_t* slots, size_t n);
+  // `slot` (a failed read, or a guess dropped) no longer holds its key; the slot is free again.
+  void forget_locked(int32_t slot);
+  void unpin_locked(int layer, std::span<const int32_t> experts) noexcept;
+  // Gives back the slots of this layer's guesses that `experts` (what the router chose) does
+  // not contain, waiting for reads a worker has started. May unlock `lock` while waiting.
+  void drop_unused_guesses_locked(std::unique_lock<std::mutex>& lock, int layer, std::span<const int32_t> experts);
+  // A worker's read of the guess in `slot`, unless acquire() has read or dropped it already.
+  void prefetch_read(int32_t slot, int32_t key) noexcept;
 
   int n_layers_, n_experts_;
   ExpertCacheConfig config_;
   std::vector<ExpertSlices> slices_;
-  int fd_ = -1;
+  std::unique_ptr<cache::ExpertPager> pager_;
   TaskSpawner spawn_;
+  ParallelFor parallel_;
   uint64_t expert_bytes_ = 0;
   size_t n_slots_ = 0;
   uint64_t pool_bytes_ = 0;
-  std::byte* pool_ = nullptr;
+  struct FreeDeleter {
+    void operator()(std::byte* p) const noexcept;
+  };
+  std::unique_ptr<std::byte, FreeDeleter> pool_;
   std::vector<Slot> slots_;
   std::vector<Partition> partitions_;
   std::vector<int32_t> slot_of_key_;      // -1 when not resident
   std::vector<uint8_t> pinned_;            // per key: pin count (also set while reading)
-  std::vector<uint8_t> prefetched_;        // per key: resident because of a prefetch, not yet used
+  std::vector<uint8_t> prefetched_;        // per key: a guess the router has not used yet
+  std::vector<int32_t> pending_;           // (n_layers, n_experts) slots of the layer's last guesses
+  std::vector<int32_t> pending_n_;         // (n_layers)
   std::vector<ExpertCacheLayerStats> stats_;
   std::atomic<int> reads_in_flight_{0};
   mutable std::mutex mutex_;

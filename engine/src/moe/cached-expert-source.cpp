@@ -1,5 +1,9 @@
 #include "moe/cached-expert-source.hpp"
 
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/partitioner.h>
+
 #include <algorithm>
 
 #include "model/model.hpp"
@@ -41,12 +45,25 @@ CachedExpertSource::CachedExpertSource(const Model& m, const ExpertCacheConfig& 
   if (!m.hp.is_moe() || m.file->tensors().empty())
     throw ConfigError("expert cache: " + m.info.name + " has no experts to cache");
   TaskSpawner spawn;
+  ParallelFor parallel;
   // With one arena thread the session thread is the only worker: an enqueued read could not
   // run while it waits for it, so prefetch reads run inline instead.
-  if (m.arena().max_concurrency() > 1)
+  if (m.arena().max_concurrency() > 1) {
     spawn = [&arena = m.arena()](std::function<void()> task) { arena.enqueue(std::move(task)); };
+    // acquire() runs inside the arena (forward()); execute() from inside it is a direct call.
+    parallel = [&arena = m.arena()](size_t n, const std::function<void(size_t)>& body) {
+      arena.execute([&] {
+        tbb::parallel_for(tbb::blocked_range<size_t>(0, n, 1),
+                          [&](const tbb::blocked_range<size_t>& r) {
+                            for (size_t i = r.begin(); i != r.end(); ++i) body(i);
+                          },
+                          tbb::simple_partitioner());
+      });
+    };
+  }
   cache_ = std::make_unique<ExpertCache>(m.hp.n_layer, m.hp.n_expert, m.hp.n_expert_used, build_slices(m),
-                                         std::filesystem::path(m.info.path), config, std::move(spawn));
+                                         std::filesystem::path(m.info.path), config, std::move(spawn),
+                                         std::move(parallel));
 }
 
 void CachedExpertSource::acquire(int layer, std::span<const int32_t> experts, ExpertView* out) const {

@@ -100,11 +100,18 @@ void prefetch_next_layer(ForwardState& st, const HParams& hp, int layer, int n) 
   rms_norm_rows(st.x.data(), next.ffn_norm, st.gathered.data(), n, E, hp.rms_eps);
   matmul({&next.router, st.gathered.data(), E, st.router_logits.data(), X, n, nullptr, st.xq.data()});
   const RouterParams rp{X, K, true, GateFn::softmax};  // renorm: skips the full softmax; only the ids count
+  // Guess what the next layer's router will really do: with memory-aware routing it takes a
+  // resident expert instead of a close non-resident one, so guessing the exact top-k would page
+  // in experts it then avoids (every such read costs a copy and evicts a useful expert).
+  // m.resident is free here: route_layer() has used it for this layer already.
+  const bool aware = m.aware.mode != AwareMode::off && m.source->residency(layer + 1, m.resident.data());
   uint8_t* mark = m.guess_mark.data() + static_cast<size_t>(layer + 1) * static_cast<size_t>(X);
   for (int t = 0; t < n; ++t) {
     int32_t* ids = m.topk_ids.data() + static_cast<size_t>(t * K);
-    route(rp, st.router_logits.data() + static_cast<size_t>(t) * static_cast<size_t>(X), {st.router_probs.data()}, ids,
-          m.topk_w.data() + static_cast<size_t>(t * K));
+    const float* logits = st.router_logits.data() + static_cast<size_t>(t) * static_cast<size_t>(X);
+    float* w = m.topk_w.data() + static_cast<size_t>(t * K);
+    if (aware) (void)route_aware(rp, m.aware, logits, m.resident.data(), {st.router_probs.data()}, ids, w);
+    else route(rp, logits, {st.router_probs.data()}, ids, w);
     for (int j = 0; j < K; ++j) mark[static_cast<size_t>(ids[j])] = 1;
   }
   int g = 0;
