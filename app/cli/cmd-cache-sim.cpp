@@ -87,7 +87,7 @@ int cmd_cache_sim(int argc, char** argv) {
     cli::Args a(argc, argv);
     std::string model_path, text_path;
     int ctx = 256, max_tokens = 1024, repeat = 1;
-    bool json = false, sweep = false;
+    bool json = false, sweep = false, parse_special = false;
     bool budget_set = false, policy_set = false, margin_set = false, prefetch_set = false;
     LoadOptions lo;
     MoeOptions opt;
@@ -107,6 +107,7 @@ int cmd_cache_sim(int argc, char** argv) {
       else if (a.is("--max-tokens")) max_tokens = a.int_value();
       else if (a.is("--repeat")) repeat = a.int_value();
       else if (a.is("-t", "--threads")) lo.n_threads = a.int_value();
+      else if (a.is("--parse-special")) parse_special = true;
       else if (a.is("--json")) json = true;
       else if (a.is("--sweep")) sweep = true;
       else if (a.cur().starts_with("-")) throw cli::UsageError("unknown option " + std::string(a.cur()));
@@ -122,7 +123,9 @@ int cmd_cache_sim(int argc, char** argv) {
     auto model = load_model(model_path, lo);
     const ModelInfo& info = model_info(*model);
     if (info.n_expert <= 0) throw ConfigError(model_path + " is a dense model: no experts to cache");
-    std::vector<int32_t> toks = tokenize(*model, text, true, false);
+    // --parse-special: control tokens written in the text (a chat transcript's <|im_start|>) are
+    // read as those tokens, as `perplexity --parse-special` does; otherwise they are plain text.
+    std::vector<int32_t> toks = tokenize(*model, text, true, parse_special);
     if (max_tokens > 0 && toks.size() > static_cast<size_t>(max_tokens)) toks.resize(static_cast<size_t>(max_tokens));
     if (toks.size() < 2) throw std::runtime_error(text_path + ": fewer than 2 tokens");
 
@@ -238,6 +241,7 @@ int cmd_cache_sim(int argc, char** argv) {
                        {"mass_lost", t.mass_lost_mean()},
                        {"ppl_exact", exact.ppl},
                        {"ppl", r.ppl},
+                       {"ppl_change", r.ppl / exact.ppl - 1.0},  // relative: 0.01 is +1%
                        {"tok_s", r.tok_s},
                        {"tok_s_exact", tok_s_exact},
                        {"tok_s_ratio", ratio},
@@ -288,7 +292,7 @@ int cmd_cache_sim(int argc, char** argv) {
     std::fprintf(stderr,
                  "cache-sim: %s\nusage: moescope-cli cache-sim MODEL TEXTFILE [--budget-experts N | --budget-mib M] "
                  "[--policy lru|lfu|arc|least-stale] [--aware-margin X] [--aware-bonus B] [--prefetch on|off] "
-                 "[--ctx N] [--max-tokens N] [--repeat N] [-t N] [--json] [--sweep]\n",
+                 "[--ctx N] [--max-tokens N] [--parse-special] [--repeat N] [-t N] [--json] [--sweep]\n",
                  e.what());
     return 2;
   } catch (const std::exception& e) {

@@ -35,7 +35,7 @@ std::span<const Command> commands() {
       Command{"bench", "MODEL [-p 512] [-n 128] [-t N] [-r REPS] [--json]", "prefill and decode speed, peak RSS", &cmd_bench},
       Command{"quantize", "IN.gguf OUT.gguf TYPE [-t THREADS]", "requantize a model (Q8_0, Q4_0, Q4_K_M, Q5_K_M, Q6_K, F16...) like llama-quantize", &cmd_quantize},
       Command{"trace", "MODEL -p PROMPT [-n N] -o trace.json [--routing-csv FILE]", "generate with telemetry on; write a Chrome trace and the routing CSV", &cmd_trace},
-      Command{"cache-sim", "MODEL TEXTFILE [--budget-experts N | --budget-mib M] [--policy P] [--aware-margin X] [--prefetch on|off] [--repeat N] [--json] [--sweep]", "expert-cache hit rate, prefetch accuracy, routing deviation and perplexity over a text", &cmd_cache_sim},
+      Command{"cache-sim", "MODEL TEXTFILE [--budget-experts N | --budget-mib M] [--policy P] [--aware-margin X] [--prefetch on|off] [--parse-special] [--repeat N] [--json] [--sweep]", "expert-cache hit rate, prefetch accuracy, routing deviation and perplexity over a text", &cmd_cache_sim},
   };
   return table;
 }

@@ -17,3 +17,8 @@ set_tests_properties(demo-model-greedy-reply PROPERTIES LABELS model
 add_test(NAME demo-model-seeded-reply COMMAND sh -c
   "a=$($<TARGET_FILE:moescope-cli> run ${_moe_demo}/moescope-demo-q8_0.gguf -p 'What is a river?' --chat -n 16 --temp 0.8 --seed 42 --ids 2>/dev/null) && b=$($<TARGET_FILE:moescope-cli> run ${_moe_demo}/moescope-demo-q8_0.gguf -p 'What is a river?' --chat -n 16 --temp 0.8 --seed 42 --ids -t 1 2>/dev/null) && [ -n \"$a\" ] && [ \"$a\" = \"$b\" ]")
 set_tests_properties(demo-model-seeded-reply PROPERTIES LABELS model)
+# Issue #6's targets on the trained model with the recommended expert-cache configuration.
+add_test(NAME demo-model-cache-targets COMMAND ${CMAKE_COMMAND} -DCLI=$<TARGET_FILE:moescope-cli>
+  -DMODEL=${_moe_demo}/moescope-demo-q8_0.gguf -DTEXT=${_moe_demo}/demo-heldout.txt
+  -P ${CMAKE_CURRENT_SOURCE_DIR}/scripts/check-cache-sim-targets.cmake)
+set_tests_properties(demo-model-cache-targets PROPERTIES LABELS model)
