@@ -7,6 +7,7 @@
 #include "moe/telemetry/hub.hpp"
 
 #include "moe/ui/telemetry-hub.hpp"
+#include "moe/ui/telemetry-panels.hpp"
 
 #include <QRandomGenerator>
 #include <QtTest>
@@ -199,6 +200,28 @@ class TestPanelAggregations : public QObject {
     hub.reset(1, 1);
     QVERIFY(hub.ttftMs().empty());
     QVERIFY(hub.kernels().rows().empty());
+  }
+
+  // The kernel panel's ms-per-token axis: one slow step must not flatten the others.
+  void kernelAxisCapsOutliers() {
+    int clipped = -1;
+    QVector<double> steady(30, 0.2);  // a small model: 0.2 ms per token
+    QCOMPARE(KernelPanel::barAxisTop(steady, &clipped), 0.2 * 1.1);
+    QCOMPARE(clipped, 0);
+    QVector<double> spiky = steady;
+    spiky[7] = 12.5;  // another process took the core for one step
+    spiky[21] = 9.0;
+    QCOMPARE(KernelPanel::barAxisTop(spiky, &clipped), 0.4);  // twice the 90th percentile
+    QCOMPARE(clipped, 2);
+    // Few steps, or a spread without outliers: the tallest step sets the axis.
+    QCOMPARE(KernelPanel::barAxisTop({1.0, 9.0}, &clipped), 9.0 * 1.1);
+    QCOMPARE(clipped, 0);
+    QVector<double> ramp;
+    for (int i = 1; i <= 20; ++i) ramp << i;
+    QCOMPARE(KernelPanel::barAxisTop(ramp, &clipped), 20 * 1.1);
+    QCOMPARE(clipped, 0);
+    QCOMPARE(KernelPanel::barAxisTop({0.001, 0.002}, &clipped), 0.05);  // a floor, never a zero range
+    QCOMPARE(KernelPanel::barAxisTop({}, &clipped), 1.0);
   }
 };
 

@@ -118,6 +118,20 @@ KernelPanel::KernelPanel(const TelemetryHub* hub, QWidget* parent) : PlotPanel(t
 
 bool KernelPanel::hasData() const { return !hub_->kernels().rows().empty(); }
 
+double KernelPanel::barAxisTop(QVector<double> totals, int* clipped) {
+  if (clipped) *clipped = 0;
+  if (totals.isEmpty()) return 1.0;
+  std::sort(totals.begin(), totals.end());
+  const double top = totals.back();
+  const double p90 = totals[static_cast<qsizetype>(static_cast<double>(totals.size() - 1) * 0.9)];
+  if (totals.size() >= 10 && p90 > 0 && top > 3 * p90) {
+    const double cap = 2 * p90;
+    if (clipped) *clipped = static_cast<int>(std::count_if(totals.begin(), totals.end(), [&](double t) { return t > cap; }));
+    return cap;
+  }
+  return std::max(0.05, top * 1.1);
+}
+
 void KernelPanel::refresh() {
   QCustomPlot* p = plot();
   const tel::KernelBreakdown& k = hub_->kernels();
@@ -143,17 +157,16 @@ void KernelPanel::refresh() {
   bool perOp = false;
   for (double t : groupTotal) perOp |= t > 0;
   const auto prefill = std::count_if(k.rows().begin(), k.rows().end(), [](const auto& r) { return r.prefill; });
-  setNote(perOp ? (prefill > 0 ? tr("Decode steps only; %n prompt batch(es) left out of the bars.", nullptr, static_cast<int>(prefill)) : QString())
-                : tr("Per-op split (attention / router / experts …) appears once the engine reports kernel spans; "
-                     "until then each bar is the whole step's wall time."));
+  QString note = perOp ? (prefill > 0 ? tr("Decode steps only; %n prompt batch(es) left out of the bars.", nullptr, static_cast<int>(prefill)) : QString())
+                       : tr("Per-op split (attention / router / experts …) appears once the engine reports kernel spans; "
+                            "until then each bar is the whole step's wall time.");
   for (auto* b : opBars_) b->setVisible(perOp);
   latencyBars_->setVisible(!perOp);
   p->legend->setVisible(perOp);  // one series needs no legend; the axis label names it
   p->xAxis->setLabel(QString());  // shared with the speed plot below
   for (auto* b : opBars_) b->removeFromLegend();
   latencyBars_->removeFromLegend();
-  double maxY = 0;
-  QVector<double> x, wall;
+  QVector<double> x, wall, totals;
   for (size_t i = first; i < rows.size(); ++i) {
     x << static_cast<double>(i + 1);
     wall << rows[i]->wall_ms;
@@ -168,17 +181,23 @@ void KernelPanel::refresh() {
     for (size_t i = first; i < rows.size(); ++i) {
       double sum = 0;
       for (size_t g = 0; g < kGroupCount; ++g) sum += groupMs(*rows[i], g);
-      maxY = std::max(maxY, sum);
+      totals << sum;
     }
     latencyBars_->data()->clear();
   } else {
     latencyBars_->setData(x, wall, true);
     latencyBars_->addToLegend();
-    for (double w : wall) maxY = std::max(maxY, w);
+    totals = wall;
   }
   if (x.isEmpty()) p->xAxis->setRange(0, 2);  // only a prompt batch so far
   else p->xAxis->setRange(x.front() - 0.5, x.back() + 0.5);
-  p->yAxis->setRange(0, std::max(1.0, maxY * 1.1));
+  int clipped = 0;
+  p->yAxis->setRange(0, barAxisTop(totals, &clipped));
+  if (clipped > 0) {
+    const QString cut = tr("%n slow step(s) drawn cut off (axis capped).", nullptr, clipped);
+    note = note.isEmpty() ? cut : note + QLatin1Char(' ') + cut;
+  }
+  setNote(note);
 
   // Rolling decode tok/s over the last kRollingSteps steps, per step.
   QVector<double> sy;

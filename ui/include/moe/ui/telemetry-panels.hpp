@@ -77,6 +77,11 @@ class KernelPanel : public PlotPanel {
   bool hasData() const override;
   void writeCsv(QTextStream& out) const override;
   void refresh() override;
+  // Top of the ms-per-token axis for these step totals: the tallest step, unless a few steps
+  // (a page-in, another process taking the core) are over three times the 90th percentile;
+  // then the axis stops at twice that percentile so the ordinary steps stay readable, and
+  // `clipped` counts the steps drawn cut off. Never below 0.05 ms.
+  static double barAxisTop(QVector<double> totals, int* clipped);
 
  private:
   const TelemetryHub* hub_;
