@@ -1,9 +1,11 @@
 // Telemetry transport and consumers: order per producer, drop-oldest overflow that never
 // corrupts a record, the run-time switch, aggregators that match the events fed, and a trace
 // whose JSON parses back with nested spans.
+#include <algorithm>
 #include <atomic>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -156,6 +158,87 @@ class TestTelemetry : public QObject {
     QCOMPARE(sum, 8u);  // 2 positions x 2 layers x top-2
     QCOMPARE(h.positions_of(1, 0), (std::vector<uint32_t>{0, 1, 2}));
     QCOMPARE(h.picks_at(2).size(), size_t{4});
+  }
+
+  // The histogram keeps running counts and a pruned window buffer; over a long conversation
+  // (replies that re-prefill it from position 0, prefill events layer by layer) every window
+  // must still equal a count over all events.
+  void routingHistogramLongConversationMatchesBruteForce() {
+    constexpr int kLayers = 2, kExperts = 8, kLastN = 4;
+    RoutingHistogram h(kLayers, kExperts, kLastN);
+    struct Seen { uint32_t position; uint16_t layer, expert; size_t reply; };
+    std::vector<Seen> seen;
+    size_t reply = 0;
+    uint32_t rng = 12345;
+    auto next = [&] { rng = rng * 1664525u + 1013904223u; return rng >> 8; };
+    // The last-N window after every single event: a prune must never drop an entry in it.
+    auto check_window = [&] {
+      uint32_t newest = 0;
+      for (const Seen& e : seen) newest = std::max(newest, e.position);
+      const uint32_t oldest = newest >= kLastN - 1 ? newest - (kLastN - 1) : 0;
+      std::vector<uint32_t> last(kLayers * kExperts, 0);
+      for (const Seen& e : seen)
+        if (e.position >= oldest) ++last[static_cast<size_t>(e.layer) * kExperts + e.expert];
+      return h.counts(RoutingWindow::last_n_tokens) == last;
+    };
+    size_t window_mismatches = 0;
+    auto check = [&] {
+      uint32_t newest = 0;
+      for (const Seen& e : seen) newest = std::max(newest, e.position);
+      const uint32_t oldest = newest >= kLastN - 1 ? newest - (kLastN - 1) : 0;
+      std::vector<uint32_t> conv(kLayers * kExperts, 0), rep(conv), last(conv);
+      for (const Seen& e : seen) {
+        const size_t c = static_cast<size_t>(e.layer) * kExperts + e.expert;
+        ++conv[c];
+        if (e.reply == reply) ++rep[c];
+        if (e.position >= oldest) ++last[c];
+      }
+      QCOMPARE(h.counts(RoutingWindow::conversation), conv);
+      QCOMPARE(h.counts(RoutingWindow::this_reply), rep);
+      QCOMPARE(h.counts(RoutingWindow::last_n_tokens), last);
+    };
+    uint32_t length = 0;
+    for (int turn = 0; turn < 6; ++turn) {
+      h.begin_reply();
+      ++reply;
+      // Prefill of the whole conversation so far, in batches of 32 positions, layer by layer.
+      const uint32_t prompt = length + 20 + next() % 40;
+      for (uint32_t b0 = 0; b0 < prompt; b0 += 32)
+        for (uint16_t l = 0; l < kLayers; ++l)
+          for (uint32_t p = b0; p < std::min(prompt, b0 + 32); ++p) {
+            RoutingEvent r{};
+            r.position = p;
+            r.layer = l;
+            r.k = 2;
+            r.experts[0] = static_cast<uint16_t>(next() % kExperts);
+            r.experts[1] = static_cast<uint16_t>((r.experts[0] + 1 + next() % (kExperts - 1)) % kExperts);
+            h.add(r);
+            seen.push_back({p, l, r.experts[0], reply});
+            seen.push_back({p, l, r.experts[1], reply});
+            window_mismatches += check_window() ? 0 : 1;
+          }
+      check();
+      // Decode: one position at a time, every layer.
+      const uint32_t generated = 10 + next() % 30;
+      for (uint32_t p = prompt; p < prompt + generated; ++p)
+        for (uint16_t l = 0; l < kLayers; ++l) {
+          RoutingEvent r{};
+          r.position = p;
+          r.layer = l;
+          r.k = 1;
+          r.experts[0] = static_cast<uint16_t>(next() % kExperts);
+          h.add(r);
+          seen.push_back({p, l, r.experts[0], reply});
+          window_mismatches += check_window() ? 0 : 1;
+        }
+      check();
+      length = prompt + generated;
+    }
+    QCOMPARE(window_mismatches, size_t{0});
+    QVERIFY(seen.size() > 8 * 2 * kLastN * kLayers * 8);  // long enough to prune several times
+    h.clear();
+    QCOMPARE(h.counts(RoutingWindow::conversation), std::vector<uint32_t>(kLayers * kExperts, 0));
+    QCOMPARE(h.counts(RoutingWindow::last_n_tokens), std::vector<uint32_t>(kLayers * kExperts, 0));
   }
 
   void cacheStatsReconcile() {

@@ -11,36 +11,58 @@ RoutingHistogram::RoutingHistogram(int n_layers, int n_experts, int last_n)
     : n_layers_(n_layers), n_experts_(n_experts), last_n_(last_n) {
   if (n_layers <= 0 || n_experts <= 0 || last_n <= 0)
     throw std::invalid_argument("RoutingHistogram: layers, experts and window must be positive");
+  conversation_counts_.assign(static_cast<size_t>(n_layers) * static_cast<size_t>(n_experts), 0);
+  reply_counts_ = conversation_counts_;
+  prune_at_ = 2 * static_cast<size_t>(last_n) * static_cast<size_t>(n_layers) * 8;
+}
+
+uint32_t RoutingHistogram::oldest_in_window() const noexcept {
+  // The last `last_n_` positions up to the newest one seen. Prefill events arrive layer by
+  // layer, so arrival order is not position order: the window is a position range.
+  const auto span = static_cast<uint32_t>(last_n_ - 1);
+  return newest_ >= span ? newest_ - span : 0;
 }
 
 void RoutingHistogram::add(const RoutingEvent& r) {
   if (r.layer >= n_layers_) return;
-  for (int i = 0; i < r.k; ++i)
-    if (r.experts[i] < n_experts_) entries_.push_back({r.position, r.layer, r.experts[i], r.weights[i]});
+  for (int i = 0; i < r.k; ++i) {
+    if (r.experts[i] >= n_experts_) continue;
+    const Entry e{r.position, r.layer, r.experts[i], r.weights[i]};
+    entries_.push_back(e);
+    ++conversation_counts_[cell(e)];
+    ++reply_counts_[cell(e)];
+    newest_ = std::max(newest_, e.position);
+    window_.push_back(e);
+  }
+  // Entries older than the window never come back into it (newest_ only grows). Pruning when
+  // the buffer has doubled since the last prune keeps add() amortised O(1).
+  if (window_.size() >= prune_at_) {
+    const uint32_t oldest = oldest_in_window();
+    std::erase_if(window_, [oldest](const Entry& e) { return e.position < oldest; });
+    prune_at_ = std::max(prune_at_, 2 * window_.size());
+  }
 }
 
-void RoutingHistogram::begin_reply() { reply_start_ = entries_.size(); }
+void RoutingHistogram::begin_reply() {
+  std::fill(reply_counts_.begin(), reply_counts_.end(), 0);
+}
 
 void RoutingHistogram::clear() {
   entries_.clear();
-  reply_start_ = 0;
+  window_.clear();
+  newest_ = 0;
+  std::fill(conversation_counts_.begin(), conversation_counts_.end(), 0);
+  std::fill(reply_counts_.begin(), reply_counts_.end(), 0);
 }
 
 std::vector<uint32_t> RoutingHistogram::counts(RoutingWindow w) const {
-  std::vector<uint32_t> out(static_cast<size_t>(n_layers_) * static_cast<size_t>(n_experts_), 0);
-  size_t begin = w == RoutingWindow::this_reply ? reply_start_ : 0;
-  uint32_t oldest = 0;
-  if (w == RoutingWindow::last_n_tokens && !entries_.empty()) {
-    // The last `last_n_` positions up to the newest one seen. Prefill events arrive layer by
-    // layer, so arrival order is not position order: filter by position.
-    uint32_t newest = 0;
-    for (const Entry& e : entries_) newest = std::max(newest, e.position);
-    const auto span = static_cast<uint32_t>(last_n_ - 1);
-    oldest = newest >= span ? newest - span : 0;
-  }
-  for (size_t i = begin; i < entries_.size(); ++i)
-    if (entries_[i].position >= oldest)
-      ++out[static_cast<size_t>(entries_[i].layer) * static_cast<size_t>(n_experts_) + entries_[i].expert];
+  if (w == RoutingWindow::conversation) return conversation_counts_;
+  if (w == RoutingWindow::this_reply) return reply_counts_;
+  std::vector<uint32_t> out(conversation_counts_.size(), 0);
+  if (entries_.empty()) return out;
+  const uint32_t oldest = oldest_in_window();
+  for (const Entry& e : window_)
+    if (e.position >= oldest) ++out[cell(e)];
   return out;
 }
 

@@ -37,9 +37,17 @@ class RoutingHistogram {
 
  private:
   struct Entry { uint32_t position; uint16_t layer; uint16_t expert; float weight; };
+  size_t cell(const Entry& e) const noexcept { return static_cast<size_t>(e.layer) * static_cast<size_t>(n_experts_) + e.expert; }
+  uint32_t oldest_in_window() const noexcept;
   int n_layers_, n_experts_, last_n_;
-  std::vector<Entry> entries_;  // whole conversation, in arrival order
-  size_t reply_start_ = 0;
+  std::vector<Entry> entries_;  // whole conversation, in arrival order (clicks look here)
+  // Kept as events arrive so a 30 Hz panel refresh costs O(layers x experts + window), not
+  // O(conversation): running counts of the conversation and of this reply, and the entries
+  // that can still fall in the last-N window (pruned once it holds twice what the window can).
+  std::vector<uint32_t> conversation_counts_, reply_counts_;
+  std::vector<Entry> window_;
+  size_t prune_at_ = 0;
+  uint32_t newest_ = 0;
 };
 
 // Hit rate per token step, overall and per layer, plus prefetch accuracy and (given the
