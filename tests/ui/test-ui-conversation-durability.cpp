@@ -91,7 +91,7 @@ class TestConversationDurability : public QObject {
           QCOMPARE(c.messages[i].stats.generatedTokens, want.stats.generatedTokens);
         }
       }
-      // QSaveFile leaves no half-written or temporary file behind.
+      // No half-written file, and loading removed any temporary file of a killed save.
       const QStringList files = QDir(dir.path()).entryList(QDir::Files | QDir::Hidden);
       QVERIFY2(files.size() <= 1, qPrintable(files.join(QLatin1Char(' '))));
       if (loaded == acked + 1) ++inFlightKept;

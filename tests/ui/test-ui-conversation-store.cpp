@@ -62,6 +62,28 @@ class TestConversationStore : public QObject {
     QCOMPARE(d.created, c.created);
   }
 
+  // What a save killed before its commit leaves (QSaveFile's "<id>.json.XXXXXX") is removed on
+  // load; the intact file and a damaged file's backup are not touched.
+  void loadRemovesTemporaryFilesOfKilledSaves() {
+    QTemporaryDir dir;
+    ConversationStore store(dir.path());
+    const Conversation c = sample(QStringLiteral("Killed mid-save"));
+    QVERIFY(store.save(c));
+    const QString stray = store.pathFor(c.id) + QStringLiteral(".Ab12Cd");
+    const QString backup = dir.filePath(QStringLiteral("old.json.corrupt-20261130-080000"));
+    for (const QString& path : {stray, backup}) {
+      QFile f(path);
+      QVERIFY(f.open(QIODevice::WriteOnly));
+      f.write("{\"id\": \"half");
+    }
+    const auto r = store.loadAll();
+    QVERIFY(r.problems.isEmpty());
+    QCOMPARE(r.conversations.size(), 1);
+    QCOMPARE(r.conversations.first().title, c.title);
+    QVERIFY(!QFile::exists(stray));
+    QVERIFY(QFile::exists(backup));
+  }
+
   void corruptedFileIsKeptAndReported_data() {
     QTest::addColumn<QByteArray>("damage");
     QTest::newRow("truncated") << QByteArrayLiteral("{\"id\": \"x\", \"messages\": [");

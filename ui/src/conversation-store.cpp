@@ -69,6 +69,13 @@ std::optional<Conversation> ConversationStore::parse(const QByteArray& bytes, QS
 ConversationStore::LoadResult ConversationStore::loadAll() const {
   LoadResult r;
   QDir d(dir_);
+  // A save killed before its commit (SIGKILL, power loss) leaves QSaveFile's temporary
+  // "<id>.json.XXXXXX" beside the intact previous file. It never holds anything the store
+  // needs, so it is removed here instead of piling up. (A second instance saving into the same
+  // folder at this very moment would see its commit fail with an error and save again with its
+  // next message: its conversation is still in its window.)
+  for (const QString& stray : d.entryList({QStringLiteral("*.json.??????")}, QDir::Files | QDir::Hidden))
+    QFile::remove(d.filePath(stray));
   const QStringList files = d.entryList({QStringLiteral("*.json")}, QDir::Files, QDir::Name);
   for (const QString& name : files) {
     const QString path = d.filePath(name);

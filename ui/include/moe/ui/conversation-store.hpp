@@ -23,6 +23,8 @@ class ConversationStore {
     QStringList problems;               // one line per damaged file, fit for the user
     QStringList backups;                // paths of the .corrupt-* copies made
   };
+  // Loads every conversation; a damaged file is moved aside (`.corrupt-*`) and reported, and
+  // temporary files of saves that were killed before their commit are removed.
   LoadResult loadAll() const;
   // One stored file's bytes as loadAll reads them: nullopt (and *why, fit for the user) when
   // they are not a conversation. No file system access (the fuzz target calls it directly).
