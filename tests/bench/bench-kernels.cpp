@@ -315,6 +315,7 @@ BENCHMARK_CAPTURE(BM_GemvInCache, q2_K, GgmlType::Q2_K);
 BENCHMARK_CAPTURE(BM_GemvInCache, iq4_xs, GgmlType::IQ4_XS);
 BENCHMARK_CAPTURE(BM_Gemm, q8_0, GgmlType::Q8_0)->Arg(64)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Gemm, q4_K, GgmlType::Q4_K)->Arg(64)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Gemm, q5_K, GgmlType::Q5_K)->Arg(64)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Gemm, q6_K, GgmlType::Q6_K)->Arg(64)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Gemm, q3_K, GgmlType::Q3_K)->Arg(64)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Gemm, q2_K, GgmlType::Q2_K)->Arg(64)->Unit(benchmark::kMillisecond);

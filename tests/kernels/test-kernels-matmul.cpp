@@ -69,7 +69,9 @@ bool is_k_quant(GgmlType t) {
 // Types whose x86 GEMV and GEMM repeat the reference's arithmetic exactly (all tile shapes).
 bool exact_on_x86(GgmlType t) { return t == GgmlType::Q8_0 || t == GgmlType::IQ4_XS; }
 // Types whose AVX-512 panel GEMM (4 tokens or more) is also bit-identical to the reference.
-bool exact_panel(GgmlType t) { return exact_on_x86(t) || t == GgmlType::Q4_K || t == GgmlType::Q6_K; }
+bool exact_panel(GgmlType t) {
+  return exact_on_x86(t) || t == GgmlType::Q4_K || t == GgmlType::Q5_K || t == GgmlType::Q6_K;
+}
 
 // The error of activation quantization (q8) alone; low-bit K-quants' references are no looser.
 double exact_bound(GgmlType t) {
@@ -183,11 +185,12 @@ class TestMatmul : public QObject {
     QTest::addColumn<int>("rows");
     QTest::addColumn<int>("cols");
     QTest::addColumn<int>("tokens");
-    for (GgmlType t : {GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q6_K})
+    for (GgmlType t : {GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K})
       for (int tokens : {4, 8, 17})
         QTest::addRow("%s r=40 c=1280 t=%d", type_name(t).data(), tokens) << int(t) << 40 << 1280 << tokens;
     QTest::addRow("q8_0 r=70 c=2112 t=13") << int(GgmlType::Q8_0) << 70 << 2112 << 13;
     QTest::addRow("q4_K r=33 c=2304 t=12") << int(GgmlType::Q4_K) << 33 << 2304 << 12;
+    QTest::addRow("q5_K r=49 c=2816 t=15") << int(GgmlType::Q5_K) << 49 << 2816 << 15;
     QTest::addRow("q6_K r=35 c=1792 t=11") << int(GgmlType::Q6_K) << 35 << 1792 << 11;
   }
   void gemmPanels() {

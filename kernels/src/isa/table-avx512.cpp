@@ -45,7 +45,7 @@ struct Conv<Avx512> {
 template <>
 struct QuantOps<Avx512> : Avx512QuantOps<Avx512> {
   static constexpr size_t gemm_rows = 4;
-  // Q8_0 / Q4_K prefill: 16-row panels, one row per VNNI lane (gemm-vnni512.hpp).
+  // Q8_0 / Q4_K / Q5_K / Q6_K prefill: 16-row panels, one row per VNNI lane (gemm-vnni512.hpp).
   static bool panel_gemm(const GemmArgs& g, size_t r0, size_t r1) { return VnniGemm<Avx512>::run(g, r0, r1); }
 };
 

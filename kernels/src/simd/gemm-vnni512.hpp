@@ -1,5 +1,5 @@
 #pragma once
-// AVX-512 VNNI GEMM (prefill) for Q8_0, Q4_K and Q6_K weights: one i32 lane per weight row.
+// AVX-512 VNNI GEMM (prefill) for Q8_0, Q4_K, Q5_K and Q6_K weights: one i32 lane per weight row.
 // Included only by the avx512 ISA file; everything is a member of a template on Arch (ODR).
 //
 // A panel is 16 weight rows x up to kChunkCols columns, repacked per call into a stack
@@ -10,12 +10,12 @@
 // of a token's accumulator is y[token][row r], stored with one (masked) 16-float store.
 //
 // Signs: VPDPBUSD multiplies u8 by s8. K-quant quants are unsigned (Q6_K's + 32 comes back
-// out through q8_K's bsums). Q8_0 weights are signed, so the activations are made unsigned
+// out through q8_K's bsums; Q5_K's fifth bit makes 0..31). Q8_0 weights are signed, so the activations are made unsigned
 // (x + 128, per call into a small buffer) and 128 * sum(w) of each row and block is taken
 // back out (computed once per panel block).
 //
 // Exactness: every integer sum is exact (as in the reference, in i32). Each lane then repeats
-// the reference's f32 operations for its row, per block (Q8_0) or super-block (Q4_K, Q6_K),
+// the reference's f32 operations for its row, per block (Q8_0) or super-block (K-quants),
 // in order and unfused: bit-identical to the reference and to the GEMV kernels, so a batched
 // prefill equals token-by-token decode. Column chunks continue the running sums held in y.
 #include <immintrin.h>
@@ -225,30 +225,44 @@ struct VnniGemm {
     }
   }
 
-  // ---- Q4_K -----------------------------------------------------------------------------
+  // ---- Q4_K, Q5_K -----------------------------------------------------------------------
+  // Both share the scale/min layout and the reference's arithmetic (dot_k4_like); Q5_K adds
+  // a fifth bit per quant from qh, so only the repack differs.
   struct Q4KPanel {   // one 256-value super-block of 16 rows
-    __m512i w[8][8];  // sub-block j, bytes 4k..4k+3: unpacked nibbles (0..15)
+    __m512i w[8][8];  // sub-block j, bytes 4k..4k+3: unsigned quants (0..15, Q5_K 0..31)
     __m512i sc[8];    // scale_j per row
     __m512i mins[8];  // min_j per row in both i16 halves of the lane
     __m512 d, dmin;   // per row
   };
-  static void q4k_pack(const std::byte* w0, size_t row_bytes, size_t n_rows, size_t b0, size_t nb, Q4KPanel* out) {
+  template <class Block>  // block_q4_K or block_q5_K
+  static void k4_pack(const std::byte* w0, size_t row_bytes, size_t n_rows, size_t b0, size_t nb, Q4KPanel* out) {
+    constexpr bool kQ5 = std::is_same_v<Block, block_q5_K>;
     const std::byte* row[kLanes];
     for (size_t r = 0; r < kLanes; ++r) row[r] = panel_row(w0, row_bytes, n_rows, r);
-    const __m512i lo4 = _mm512_set1_epi8(0x0F);
+    const __m512i lo4 = _mm512_set1_epi8(0x0F), one = _mm512_set1_epi8(1);
     for (size_t b = 0; b < nb; ++b) {
-      const size_t at = (b0 + b) * sizeof(block_q4_K);
+      const size_t at = (b0 + b) * sizeof(Block);
       Q4KPanel& o = out[b];
+      __m512i qh[8];  // Q5_K: byte l of qh holds the fifth bit of value l of sub-block j in bit j
+      if constexpr (kQ5) transpose16x8(row, at + offsetof(block_q5_K, qh), qh);
       for (size_t p = 0; p < 4; ++p) {  // 32 bytes: sub-block 2p low nibbles, 2p + 1 high
         __m512i q[8];
-        transpose16x8(row, at + offsetof(block_q4_K, qs) + 32 * p, q);
+        transpose16x8(row, at + offsetof(Block, qs) + 32 * p, q);
         for (size_t k = 0; k < 8; ++k) {
           o.w[2 * p][k] = _mm512_and_si512(q[k], lo4);
           o.w[2 * p + 1][k] = _mm512_and_si512(_mm512_srli_epi16(q[k], 4), lo4);
+          if constexpr (kQ5) {
+            // (qh >> j) & 1 in bit 0 of each byte, then to bit 4 (no bit crosses a byte).
+            const auto fifth = [&](unsigned j) {
+              return _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(qh[k], j), one), 4);
+            };
+            o.w[2 * p][k] = _mm512_or_si512(o.w[2 * p][k], fifth(unsigned(2 * p)));
+            o.w[2 * p + 1][k] = _mm512_or_si512(o.w[2 * p + 1][k], fifth(unsigned(2 * p + 1)));
+          }
         }
       }
       __m512i head[4];  // d | dmin << 16, then the 12 scale bytes
-      static_assert(offsetof(block_q4_K, scales) == 4);
+      static_assert(offsetof(Block, dmin) == 2 && offsetof(Block, scales) == 4);
       transpose16x4(row, at, head);
       const __m512i dd = head[0];
       o.d = f16_lanes(dd);
@@ -276,7 +290,7 @@ struct VnniGemm {
       }
     }
   }
-  // HOT SPOT: prefill of Q4_K weights. Per row and super-block the exact integer sums
+  // HOT SPOT: prefill of Q4_K and Q5_K weights. Per row and super-block the exact integer sums
   // isum (scales times sub-block dots) and summs (mins times activation sums), then the
   // reference's f32 expression, added in super-block order: bit-identical to its GEMV.
   template <size_t TT>
@@ -313,7 +327,8 @@ struct VnniGemm {
     }
     for (size_t t = 0; t < TT; ++t) _mm512_mask_storeu_ps(y + t * y_stride, m, acc[t]);
   }
-  static void q4k_gemm(const GemmArgs& g, size_t r0, size_t r1) {
+  template <class Block>  // block_q4_K or block_q5_K
+  static void k4_gemm(const GemmArgs& g, size_t r0, size_t r1) {
     constexpr size_t kBlocks = kChunkCols / QK_K;
     alignas(64) Q4KPanel panel[kBlocks];  // 10 KiB
     const auto* w = static_cast<const std::byte*>(g.w);
@@ -324,8 +339,8 @@ struct VnniGemm {
       const __mmask16 m = row_mask(n_rows);
       for (size_t c0 = 0; c0 < nb_row; c0 += kBlocks) {
         const size_t nb = nb_row - c0 > kBlocks ? kBlocks : nb_row - c0;
-        q4k_pack(w + s0 * g.row_bytes, g.row_bytes, n_rows, c0, nb, panel);
-        prefetch_next(g, r1, s0, s0 + n_rows, kLanes, c0, kBlocks, nb_row, sizeof(block_q4_K));
+        k4_pack<Block>(w + s0 * g.row_bytes, g.row_bytes, n_rows, c0, nb, panel);
+        prefetch_next(g, r1, s0, s0 + n_rows, kLanes, c0, kBlocks, nb_row, sizeof(Block));
         for (size_t t0 = 0; t0 < g.n_tokens; t0 += kTokens) {
           const size_t nt = g.n_tokens - t0 > kTokens ? kTokens : g.n_tokens - t0;
           float* y = g.y + t0 * g.y_stride + s0;
@@ -453,7 +468,8 @@ struct VnniGemm {
     if (!usable(g)) return false;
     switch (g.type) {
       case GgmlType::Q8_0: q8_gemm(g, r0, r1); return true;
-      case GgmlType::Q4_K: q4k_gemm(g, r0, r1); return true;
+      case GgmlType::Q4_K: k4_gemm<block_q4_K>(g, r0, r1); return true;
+      case GgmlType::Q5_K: k4_gemm<block_q5_K>(g, r0, r1); return true;
       case GgmlType::Q6_K: q6k_gemm(g, r0, r1); return true;
       default: return false;
     }

@@ -274,6 +274,12 @@ struct K16Kernel {
   using Q = QuantOps<Arch>;
   using WB = k16_block_t<K>;
   static constexpr int kOffset = K == K16::q6 ? 32 : K == K16::q3 ? 4 : 0;
+  // GEMV: four rows' sums and offsets at once (hsum4), where the ISA's vocabulary has it.
+  // Not for Q6_K: it is memory-bound, and its out-of-cache GEMV measured slower this way
+  // (ratio 1.05 -> 0.91 on one thread, though faster in cache).
+  static constexpr bool kHasOffset4 = K != K16::q6 && kHasHsum4<Q> && requires(const int8_t* s, const int16_t* b, int32_t* o) {
+    Q::hsum4(Q::q6_offset_lanes(s, b), Q::q6_offset_lanes(s, b), Q::q6_offset_lanes(s, b), Q::q6_offset_lanes(s, b), o);
+  };
 
   // The 16 scales as int8 (q6_K's are stored so; the others are decoded into buf), and for
   // q2_K the 16 mins into mins.
@@ -311,6 +317,8 @@ struct K16Kernel {
     for (auto& row : fsum)
       for (auto& v : row) v = Q::facc_zero();
     alignas(16) int8_t buf[RT][16], mins[RT][16];
+    const int8_t* mins_of[RT];
+    for (size_t r = 0; r < RT; ++r) mins_of[r] = mins[r];
     for (size_t b = 0; b < a.n / QK_K; ++b) {
       const int8_t* sc[RT];
       for (size_t r = 0; r < RT; ++r) {
@@ -334,6 +342,28 @@ struct K16Kernel {
             for (size_t r = 0; r < RT; ++r)
               acc[r][t] = Q::dot_group(acc[r][t], g[r], x[t][b].qs + 128 * h + 64 * half, gs[r]);
         }
+      }
+      if constexpr (TT == 1 && RT == 4 && kHasOffset4) {
+        // GEMV: the four rows' exact integer sums (dot products, then offsets or mins) come
+        // out of two four-way horizontal sums; the f32 steps below are the reference's.
+        const int16_t* bs = x[0][b].bsums;
+        const int8_t* const* os = K == K16::q2 ? mins_of : sc;
+        int32_t isum[4], off[4] = {};
+        Q::hsum4(acc[0][0], acc[1][0], acc[2][0], acc[3][0], isum);
+        if constexpr (kOffset != 0 || K == K16::q2)
+          Q::hsum4(Q::q6_offset_lanes(os[0], bs), Q::q6_offset_lanes(os[1], bs), Q::q6_offset_lanes(os[2], bs),
+                   Q::q6_offset_lanes(os[3], bs), off);
+        const float xd = x[0][b].d;
+        for (size_t r = 0; r < RT; ++r) {
+          const float d = Q::f16(w[r][b].d);
+          if constexpr (K == K16::q2) {
+            const float dall = xd * d, dmin = xd * Q::f16(w[r][b].dmin);
+            sumf[r][0] += dall * static_cast<float>(isum[r]) - dmin * static_cast<float>(off[r]);
+          } else {
+            sumf[r][0] += d * xd * static_cast<float>(isum[r] - kOffset * off[r]);
+          }
+        }
+        continue;
       }
       for (size_t r = 0; r < RT; ++r) {
         const float d = Q::f16(w[r][b].d);

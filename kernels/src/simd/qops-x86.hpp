@@ -212,13 +212,16 @@ struct X86QuantOps {
   // 2 bits four per byte in 8-11), stored with one 16-byte store so that the narrower loads
   // of q6_table / q6_offset that follow are forwarded from it.
   static void q3k_scales(const uint8_t* packed, int8_t* out16) {
-    uint32_t a[3];
-    std::memcpy(a, packed, 12);
-    constexpr uint32_t m1 = 0x03030303, m2 = 0x0f0f0f0f;
-    const __m128i v = _mm_setr_epi32(static_cast<int>((a[0] & m2) | (((a[2] >> 0) & m1) << 4)),
-                                     static_cast<int>((a[1] & m2) | (((a[2] >> 2) & m1) << 4)),
-                                     static_cast<int>(((a[0] >> 4) & m2) | (((a[2] >> 4) & m1) << 4)),
-                                     static_cast<int>(((a[1] >> 4) & m2) | (((a[2] >> 6) & m1) << 4)));
+    int64_t ab;
+    int32_t c;
+    std::memcpy(&ab, packed, 8);
+    std::memcpy(&c, packed + 8, 4);
+    const __m128i m2 = _mm_set1_epi8(0x0F), x = _mm_cvtsi64_si128(ab);
+    // Dwords: a0 & m2, a1 & m2, (a0 >> 4) & m2, (a1 >> 4) & m2 ...
+    const __m128i lo = _mm_unpacklo_epi64(_mm_and_si128(x, m2), _mm_and_si128(_mm_srli_epi16(x, 4), m2));
+    // ... each with ((c >> 2i) & m1) << 4 for dword i.
+    const __m128i hi = _mm_and_si128(_mm_srlv_epi32(_mm_set1_epi32(c), _mm_setr_epi32(0, 2, 4, 6)), _mm_set1_epi8(3));
+    const __m128i v = _mm_or_si128(lo, _mm_slli_epi32(hi, 4));
     _mm_storeu_si128(reinterpret_cast<__m128i*>(out16), _mm_sub_epi8(v, _mm_set1_epi8(32)));
   }
   // q2_K: the 4-bit scales (low nibbles) and mins (high nibbles) of the 16 sub-blocks.
