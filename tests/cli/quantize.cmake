@@ -27,3 +27,23 @@ set_tests_properties(cli-quantize-missing-folder PROPERTIES LABELS "unit;conform
 add_test(NAME cli-quantize-usage COMMAND moescope-cli quantize "${_moe_qz_in}")
 set_tests_properties(cli-quantize-usage PROPERTIES LABELS unit
   PASS_REGULAR_EXPRESSION "quantize: expected IN\\.gguf OUT\\.gguf TYPE\nusage: moescope-cli quantize IN\\.gguf OUT\\.gguf TYPE")
+
+# Q5_K in the engine: a Q5_K_S model's batched prefill (the VNNI panel GEMM where the CPU has
+# it) gives bit for bit the logits of token-by-token decode (the GEMV).
+set(_moe_qz_q5 "${CMAKE_CURRENT_BINARY_DIR}/cli-quantize-qwen2moe-Q5_K_S.gguf")
+add_test(NAME cli-quantize-q5_k_s COMMAND moescope-cli quantize "${_moe_qz_in}" "${_moe_qz_q5}" Q5_K_S -t 2)
+set_tests_properties(cli-quantize-q5_k_s PROPERTIES LABELS "unit;conformance" FIXTURES_SETUP cli-quantized-q5
+  PASS_REGULAR_EXPRESSION "quantized 37 tensors \\(22 converted, 0 fallback\\)")
+foreach(_mode batch sequential)
+  set(_flag "")
+  if(_mode STREQUAL "sequential")
+    set(_flag --sequential)
+  endif()
+  add_test(NAME cli-q5_k-logits-${_mode} COMMAND moescope-cli logits "${_moe_qz_q5}"
+    --prompt "Once upon a time there was a small robot who loved to read books" --out "${CMAKE_CURRENT_BINARY_DIR}/cli-q5_k-logits-${_mode}.bin" ${_flag} -t 2)
+  set_tests_properties(cli-q5_k-logits-${_mode} PROPERTIES LABELS "unit;conformance" FIXTURES_REQUIRED cli-quantized-q5
+    FIXTURES_SETUP cli-q5-logits)
+endforeach()
+add_test(NAME cli-q5_k-batch-equals-sequential COMMAND ${CMAKE_COMMAND} -E compare_files
+  "${CMAKE_CURRENT_BINARY_DIR}/cli-q5_k-logits-batch.bin" "${CMAKE_CURRENT_BINARY_DIR}/cli-q5_k-logits-sequential.bin")
+set_tests_properties(cli-q5_k-batch-equals-sequential PROPERTIES LABELS "unit;conformance" FIXTURES_REQUIRED cli-q5-logits)
