@@ -327,31 +327,6 @@ struct VnniGemm {
     }
     for (size_t t = 0; t < TT; ++t) _mm512_mask_storeu_ps(y + t * y_stride, m, acc[t]);
   }
-  template <class Block>  // block_q4_K or block_q5_K
-  static void k4_gemm(const GemmArgs& g, size_t r0, size_t r1) {
-    constexpr size_t kBlocks = kChunkCols / QK_K;
-    alignas(64) Q4KPanel panel[kBlocks];  // 10 KiB
-    const auto* w = static_cast<const std::byte*>(g.w);
-    const auto* x = static_cast<const std::byte*>(g.x);
-    const size_t nb_row = g.n_cols / QK_K;
-    for (size_t s0 = r0; s0 < r1; s0 += kLanes) {
-      const size_t n_rows = r1 - s0 > kLanes ? kLanes : r1 - s0;
-      const __mmask16 m = row_mask(n_rows);
-      for (size_t c0 = 0; c0 < nb_row; c0 += kBlocks) {
-        const size_t nb = nb_row - c0 > kBlocks ? kBlocks : nb_row - c0;
-        k4_pack<Block>(w + s0 * g.row_bytes, g.row_bytes, n_rows, c0, nb, panel);
-        prefetch_next(g, r1, s0, s0 + n_rows, kLanes, c0, kBlocks, nb_row, sizeof(Block));
-        for (size_t t0 = 0; t0 < g.n_tokens; t0 += kTokens) {
-          const size_t nt = g.n_tokens - t0 > kTokens ? kTokens : g.n_tokens - t0;
-          float* y = g.y + t0 * g.y_stride + s0;
-          with_tokens(nt, [&](auto tt) {
-            q4k_tile<decltype(tt)::value>(panel, nb, c0, x + t0 * g.x_stride, g.x_stride, y, g.y_stride, m, c0 > 0);
-          });
-        }
-      }
-    }
-  }
-
   // ---- Q6_K -----------------------------------------------------------------------------
   struct Q6KPanel {    // one 256-value super-block of 16 rows
     __m512i w[16][4];  // sub-block s (16 values), bytes 4k..4k+3: quants + 32 (0..63)
@@ -437,9 +412,14 @@ struct VnniGemm {
     }
     for (size_t t = 0; t < TT; ++t) _mm512_mask_storeu_ps(y + t * y_stride, m, acc[t]);
   }
-  static void q6k_gemm(const GemmArgs& g, size_t r0, size_t r1) {
+  // ---- K-quant driver --------------------------------------------------------------------
+  // For each 16-row strip and kChunkCols-column chunk: repack the weights into Panel (pack),
+  // prefetch the next chunk, then run the register tiles over the tokens (tile, called with
+  // the token count as an integral constant).
+  template <class Panel, class Block, class Pack, class Tile>
+  static void kquant_gemm(const GemmArgs& g, size_t r0, size_t r1, Pack pack, Tile tile) {
     constexpr size_t kBlocks = kChunkCols / QK_K;
-    alignas(64) Q6KPanel panel[kBlocks];  // 11 KiB
+    alignas(64) Panel panel[kBlocks];  // 10-11 KiB
     const auto* w = static_cast<const std::byte*>(g.w);
     const auto* x = static_cast<const std::byte*>(g.x);
     const size_t nb_row = g.n_cols / QK_K;
@@ -448,17 +428,26 @@ struct VnniGemm {
       const __mmask16 m = row_mask(n_rows);
       for (size_t c0 = 0; c0 < nb_row; c0 += kBlocks) {
         const size_t nb = nb_row - c0 > kBlocks ? kBlocks : nb_row - c0;
-        q6k_pack(w + s0 * g.row_bytes, g.row_bytes, n_rows, c0, nb, panel);
-        prefetch_next(g, r1, s0, s0 + n_rows, kLanes, c0, kBlocks, nb_row, sizeof(block_q6_K));
+        pack(w + s0 * g.row_bytes, g.row_bytes, n_rows, c0, nb, panel);
+        prefetch_next(g, r1, s0, s0 + n_rows, kLanes, c0, kBlocks, nb_row, sizeof(Block));
         for (size_t t0 = 0; t0 < g.n_tokens; t0 += kTokens) {
           const size_t nt = g.n_tokens - t0 > kTokens ? kTokens : g.n_tokens - t0;
           float* y = g.y + t0 * g.y_stride + s0;
-          with_tokens(nt, [&](auto tt) {
-            q6k_tile<decltype(tt)::value>(panel, nb, c0, x + t0 * g.x_stride, g.x_stride, y, g.y_stride, m, c0 > 0);
-          });
+          with_tokens(nt, [&](auto tt) { tile(tt, panel, nb, c0, x + t0 * g.x_stride, g.x_stride, y, g.y_stride, m, c0 > 0); });
         }
       }
     }
+  }
+  template <class Block>  // block_q4_K or block_q5_K: one panel layout and tile
+  static void k4_gemm(const GemmArgs& g, size_t r0, size_t r1) {
+    kquant_gemm<Q4KPanel, Block>(
+        g, r0, r1, [](const std::byte* w, size_t rb, size_t n, size_t c0, size_t nb, Q4KPanel* o) { k4_pack<Block>(w, rb, n, c0, nb, o); },
+        [](auto tt, auto... a) { q4k_tile<decltype(tt)::value>(a...); });
+  }
+  static void q6k_gemm(const GemmArgs& g, size_t r0, size_t r1) {
+    kquant_gemm<Q6KPanel, block_q6_K>(
+        g, r0, r1, [](const std::byte* w, size_t rb, size_t n, size_t c0, size_t nb, Q6KPanel* o) { q6k_pack(w, rb, n, c0, nb, o); },
+        [](auto tt, auto... a) { q6k_tile<decltype(tt)::value>(a...); });
   }
 
   // ---- entry ----------------------------------------------------------------------------
